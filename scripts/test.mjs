@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// `npm test`: type-check, then the mocha suite under the TypeScript backend and under the
+// native backend at every SIMD level this CPU has, then the C++ core tests. Ends with one
+// summary line "tests: N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const mochaBin = require.resolve('mocha/bin/mocha.js');
+const tscBin = require.resolve('typescript/bin/tsc');
+const extraArgs = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function run(label, cmd, args, env = {}) {
+  console.log(`\n== ${label}`);
+  const res = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(res.stdout ?? '');
+  return res;
+}
+
+function mocha(label, env) {
+  const res = run(label, process.execPath, [mochaBin, ...extraArgs], env);
+  const out = res.stdout ?? '';
+  const p = Number(/(\d+) passing/.exec(out)?.[1] ?? 0);
+  const f = Number(/(\d+) failing/.exec(out)?.[1] ?? 0);
+  passed += p;
+  failed += f;
+  if (res.status !== 0 || p === 0) {
+    if (f === 0) failed += 1;
+    failures.push(label);
+  }
+}
+
+const tsc = run('type-check (tsc --noEmit)', process.execPath, [tscBin, '-p', 'tsconfig.json', '--noEmit']);
+if (tsc.status === 0) passed += 1;
+else {
+  failed += 1;
+  failures.push('type-check');
+}
+
+mocha('mocha, TypeScript backend (TWEEDIE_BACKEND=js)', { TWEEDIE_BACKEND: 'js' });
+
+const probe = spawnSync(process.execPath, ['--import', 'tsx', '-e',
+  "import('./src/backend.ts').then((b) => { const n = b.native(); console.log(JSON.stringify(n ? n.info().simdLevels : null)); })"],
+{ encoding: 'utf8', env: { ...process.env, TWEEDIE_BACKEND: 'auto' } });
+let levels = null;
+try {
+  levels = JSON.parse(probe.stdout.trim().split('\n').pop() ?? 'null');
+} catch {
+  levels = null;
+}
+if (!levels) {
+  console.log('\n== native backend: SKIPPED, the addon did not load (see tw.info().nativeError); only the TypeScript backend was tested');
+} else {
+  for (const level of [...levels].reverse()) {
+    mocha(`mocha, native backend, TWEEDIE_SIMD=${level}`, { TWEEDIE_BACKEND: 'native', TWEEDIE_SIMD: level });
+  }
+}
+
+const nativeCore = run('C++ core tests (npm run test:native)', process.execPath, ['scripts/test-native.mjs']);
+const coreSummary = /core tests: (\d+) passed, (\d+) failed/.exec(nativeCore.stdout ?? '');
+if (coreSummary) {
+  passed += Number(coreSummary[1]);
+  failed += Number(coreSummary[2]);
+}
+if (nativeCore.status !== 0) {
+  if (!coreSummary || Number(coreSummary[2]) === 0) failed += 1;
+  failures.push('C++ core tests');
+}
+
+if (failures.length) console.log(`\nfailed: ${failures.join('; ')}`);
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

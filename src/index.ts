@@ -1,0 +1,16 @@
+/**
+ * tweedie: diffusion-model numerics for Node.js.
+ *
+ * Noise levels are pairs `(alpha, sigma)` with `x_t = alpha * x0 + sigma * eps`; batches are
+ * flat row-major `[batch, dim]` Float32Array or Float64Array; random numbers come from a
+ * counter-based generator, identical on every backend.
+ * @packageDocumentation
+ */
+export { backend, info } from './backend.js';
+export type { BackendName, Info } from './backend.js';
+export { ERR_INVALID_ARG } from './errors.js';
+export { addNoise, convertPrediction, trainingTarget } from './noise.js';
+export type { AddNoiseOptions, ConvertPredictionOptions, Prediction, TrainingTargetOptions } from './noise.js';
+export { philox4x32, randomNormal } from './rng.js';
+export type { RandomNormalOptions } from './rng.js';
+export type { FloatArray, PerRow, Uint64Like } from './types.js';

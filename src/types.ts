@@ -1,0 +1,24 @@
+/** Shared types. @module */
+
+/** A batch of values: a flat row-major `[batch, dim]` array of either float dtype. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** A noise-level argument: one number for every row, or one value per row. */
+export type PerRow = number | ArrayLike<number>;
+
+/** A 64-bit unsigned integer: a safe integer `number` (< 2^53) or a `bigint` (< 2^64). */
+export type Uint64Like = number | bigint;
+
+/** The low-level kernel set implemented by both backends with identical semantics. */
+export interface Kernels {
+  /** Philox4x32-10 of one counter block. */
+  philox4x32(counter: Uint32Array, key: Uint32Array, out: Uint32Array): void;
+  /** out[i] = normal(seed, stream, offset + i); 64-bit values as (lo, hi) word pairs. */
+  normalFill(out: FloatArray, seedLo: number, seedHi: number, streamLo: number, streamHi: number,
+    offsetLo: number, offsetHi: number): void;
+  /** out[r, e] = a[r] * x[r, e] + c[r] * y[r, e]; a, c of length 1 (broadcast) or rows. */
+  combine2(out: FloatArray, x: FloatArray, y: FloatArray, dim: number, a: Float64Array, c: Float64Array): void;
+  /** Fused noising with inline normals; streams: [lo, hi] per row, or null for the row index. */
+  addNoise(out: FloatArray, epsOut: FloatArray | null, x0: FloatArray, dim: number, a: Float64Array,
+    c: Float64Array, seedLo: number, seedHi: number, streams: Uint32Array | null): void;
+}
