@@ -7,12 +7,10 @@
   "targets": [
     {
       "target_name": "tweedie",
+      # Every .cc of native/addon and native/core (vector code lives in native/core/simd/,
+      # built by its own targets with per-target flags).
       "sources": [
-        "native/addon/addon.cc",
-        "native/core/dispatch.cc",
-        "native/core/ops.cc",
-        "native/core/parallel.cc",
-        "native/core/scalar.cc"
+        "<!@(node -p \"['addon', 'core'].flatMap((d) => require('fs').readdirSync('native/' + d).filter((f) => f.endsWith('.cc')).sort().map((f) => 'native/' + d + '/' + f)).join(' ')\")"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

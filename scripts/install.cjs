@@ -10,10 +10,10 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const errorFile = path.join(root, 'build', 'tweedie-install-error.txt');
 
+// A binary under prebuilds/ for this platform (a stale build/ from a checkout does not count).
 function prebuildFound() {
   try {
-    require('node-gyp-build').path(root);
-    return true;
+    return path.relative(root, require('node-gyp-build').path(root)).startsWith('prebuilds');
   } catch {
     return false;
   }
