@@ -20,8 +20,8 @@ function run(label, cmd, args, env = {}) {
   return res;
 }
 
-function mocha(label, env) {
-  const res = run(label, process.execPath, [mochaBin, ...extraArgs], env);
+function mocha(label, env, args = extraArgs) {
+  const res = run(label, process.execPath, [mochaBin, ...args], env);
   const out = res.stdout ?? '';
   const p = Number(/(\d+) passing/.exec(out)?.[1] ?? 0);
   const f = Number(/(\d+) failing/.exec(out)?.[1] ?? 0);
@@ -58,6 +58,10 @@ if (!levels) {
     mocha(`mocha, native backend, TWEEDIE_SIMD=${level}`, { TWEEDIE_BACKEND: 'native', TWEEDIE_SIMD: level });
   }
 }
+
+// Packaging checks run once (they build copies of the package in temporary folders).
+mocha('packaging: install without a compiler', {}, ['--no-config', '--node-option', 'import=tsx', '--timeout', '300000',
+  '--reporter', 'dot', 'test/packaging/*.test.ts']);
 
 const nativeCore = run('C++ core tests (npm run test:native)', process.execPath, ['scripts/test-native.mjs']);
 const coreSummary = /core tests: (\d+) passed, (\d+) failed/.exec(nativeCore.stdout ?? '');

@@ -12,5 +12,7 @@ export { ERR_INVALID_ARG } from './errors.js';
 export { addNoise, convertPrediction, trainingTarget } from './noise.js';
 export type { AddNoiseOptions, ConvertPredictionOptions, Prediction, TrainingTargetOptions } from './noise.js';
 export { philox4x32, randomNormal } from './rng.js';
+export { sample, sampleSync, samplerIds } from './samplers/index.js';
+export type { DenoiserFn, Model, NoiseSampler, SampleOptions, SampleResult, SamplerId, StepInfo } from './samplers/index.js';
 export type { RandomNormalOptions } from './rng.js';
 export type { FloatArray, PerRow, Uint64Like } from './types.js';

@@ -21,4 +21,11 @@ export interface Kernels {
   /** Fused noising with inline normals; streams: [lo, hi] per row, or null for the row index. */
   addNoise(out: FloatArray, epsOut: FloatArray | null, x0: FloatArray, dim: number, a: Float64Array,
     c: Float64Array, seedLo: number, seedHi: number, streams: Uint32Array | null): void;
+  /**
+   * Sampler step: out = sum_j coef_j term_j (+ coef_n z), left to right in float64, one rounding;
+   * coef per term (and noise), or coef[j * rows + r] when coefPerRow; noise = [seedLo, seedHi,
+   * indexHi] draws z = normal(seed, stream_r, indexHi * 2^32 + e); streams as in addNoise.
+   */
+  lincomb(out: FloatArray, dim: number, terms: FloatArray[], coef: Float64Array, coefPerRow: boolean,
+    noise: Uint32Array | null, streams: Uint32Array | null): void;
 }

@@ -16,6 +16,8 @@ Napi::Value NormalFill(const Napi::CallbackInfo& info);
 Napi::Value Combine2(const Napi::CallbackInfo& info);
 Napi::Value AddNoise(const Napi::CallbackInfo& info);
 Napi::Value CopyBytes(const Napi::CallbackInfo& info);
+// step (step_binding.cc)
+Napi::Value Lincomb(const Napi::CallbackInfo& info);
 
 }  // namespace tweedie_addon
 
@@ -27,4 +29,5 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info);
   TWEEDIE_BINDING("normalFill", NormalFill)        \
   TWEEDIE_BINDING("combine2", Combine2)            \
   TWEEDIE_BINDING("addNoise", AddNoise)            \
-  TWEEDIE_BINDING("copyBytes", CopyBytes)
+  TWEEDIE_BINDING("copyBytes", CopyBytes)          \
+  TWEEDIE_BINDING("lincomb", Lincomb)
