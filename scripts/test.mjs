@@ -74,6 +74,18 @@ if (nativeCore.status !== 0) {
   failures.push('C++ core tests');
 }
 
+// Short fuzz runs of the native core (skipped, saying so, without clang).
+const fuzz = run('fuzz smoke (npm run fuzz -- --smoke)', process.execPath, ['scripts/fuzz.mjs', '--smoke']);
+const fuzzSummary = /fuzz: (\d+) passed, (\d+) failed/.exec(fuzz.stdout ?? '');
+if (fuzzSummary) {
+  passed += Number(fuzzSummary[1]);
+  failed += Number(fuzzSummary[2]);
+}
+if (fuzz.status !== 0) {
+  if (!fuzzSummary || Number(fuzzSummary[2]) === 0) failed += 1;
+  failures.push('fuzz smoke');
+}
+
 if (failures.length) console.log(`\nfailed: ${failures.join('; ')}`);
 console.log(`\ntests: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
