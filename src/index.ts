@@ -9,6 +9,12 @@
 export { backend, info } from './backend.js';
 export type { BackendName, Info } from './backend.js';
 export { ERR_INVALID_ARG } from './errors.js';
+export { GaussianMixture, POSTERIOR_OUTPUTS } from './mixture.js';
+export type {
+  DefaultPosteriorRequest, GaussianMixtureJSON, GaussianMixtureOptions, NoiseLevel, NumberList, PosteriorOutput,
+  MixtureSampleNoisyOptions, MixtureSampleOptions, PosteriorRequest, PosteriorResult, TransitionLevels, TransitionOptions,
+  VarianceKind,
+} from './mixture.js';
 export { addNoise, convertPrediction, trainingTarget } from './noise.js';
 export type { AddNoiseOptions, ConvertPredictionOptions, Prediction, TrainingTargetOptions } from './noise.js';
 export { philox4x32, randomNormal } from './rng.js';

@@ -28,4 +28,15 @@ export interface Kernels {
    */
   lincomb(out: FloatArray, dim: number, terms: FloatArray[], coef: Float64Array, coefPerRow: boolean,
     noise: Uint32Array | null, streams: Uint32Array | null): void;
+  /**
+   * Exact posterior of a diagonal Gaussian mixture at each row of x [rows, dim] (formulas:
+   * native/core/mixture.h): means [K, dim]; variances of length K * dim, K or 1; logWeights [K]
+   * (normalised, -Infinity for zero weights); alpha, sigma of length 1 or rows. Each output
+   * (x's dtype; null = not computed): responsibilities [rows, K], mean and score [rows, dim],
+   * logDensity, entropy and variance [rows].
+   */
+  mixturePosterior(x: FloatArray, dim: number, means: Float64Array, variances: Float64Array,
+    logWeights: Float64Array, alpha: Float64Array, sigma: Float64Array, responsibilities: FloatArray | null,
+    mean: FloatArray | null, score: FloatArray | null, logDensity: FloatArray | null,
+    entropy: FloatArray | null, variance: FloatArray | null): void;
 }

@@ -16,6 +16,9 @@ Napi::Value NormalFill(const Napi::CallbackInfo& info);
 Napi::Value Combine2(const Napi::CallbackInfo& info);
 Napi::Value AddNoise(const Napi::CallbackInfo& info);
 Napi::Value CopyBytes(const Napi::CallbackInfo& info);
+// mixture (mixture_binding.cc)
+Napi::Value MixturePosterior(const Napi::CallbackInfo& info);
+Napi::Value MixturePosteriorAsync(const Napi::CallbackInfo& info);
 // step (step_binding.cc)
 Napi::Value Lincomb(const Napi::CallbackInfo& info);
 
@@ -30,4 +33,6 @@ Napi::Value Lincomb(const Napi::CallbackInfo& info);
   TWEEDIE_BINDING("combine2", Combine2)            \
   TWEEDIE_BINDING("addNoise", AddNoise)            \
   TWEEDIE_BINDING("copyBytes", CopyBytes)          \
+  TWEEDIE_BINDING("mixturePosterior", MixturePosterior) \
+  TWEEDIE_BINDING("mixturePosteriorAsync", MixturePosteriorAsync) \
   TWEEDIE_BINDING("lincomb", Lincomb)

@@ -3,10 +3,11 @@
  * @module
  */
 import type { Kernels } from '../types.js';
+import { mixturePosterior } from './mixture.js';
 import { addNoise, combine2 } from './noise.js';
 import { philox4x32 } from './philox.js';
 import { normalFill } from './rng.js';
 import { lincomb } from './step.js';
 
 /** The TypeScript kernel set. */
-export const jsKernels: Kernels = { philox4x32, normalFill, combine2, addNoise, lincomb };
+export const jsKernels: Kernels = { philox4x32, normalFill, combine2, addNoise, lincomb, mixturePosterior };

@@ -1,0 +1,287 @@
+// Bindings of the mixture family: mixturePosterior and mixturePosteriorAsync. The TypeScript
+// layer (src/mixture.ts) validates first with the user-facing messages; these checks keep a
+// direct call into the addon from reading or writing out of bounds or producing NaN from
+// out-of-range values.
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "../core/mixture.h"
+#include "args.h"
+#include "bindings.h"
+
+namespace tweedie_addon {
+namespace {
+
+constexpr int kOutputs = 6;
+const char* const kOutputNames[kOutputs] = {"responsibilities", "mean", "score", "logDensity", "entropy", "variance"};
+
+struct PosteriorArgs {
+  ArrayArg x, means, variances, log_weights, alpha, sigma;
+  ArrayArg outs[kOutputs];
+  size_t dim = 0, rows = 0, components = 0;
+};
+
+bool all_finite(const ArrayArg& a) {
+  const double* p = static_cast<const double*>(a.data);
+  for (size_t i = 0; i < a.length; ++i) {
+    if (!std::isfinite(p[i])) return false;
+  }
+  return true;
+}
+
+template <typename T>
+bool all_finite_as(const ArrayArg& a) {
+  const T* p = static_cast<const T*>(a.data);
+  for (size_t i = 0; i < a.length; ++i) {
+    if (!std::isfinite(p[i])) return false;
+  }
+  return true;
+}
+
+// Reads and checks mixturePosterior(x, dim, means, variances, logWeights, alpha, sigma,
+// responsibilities, mean, score, logDensity, entropy, variance); outputs may be null.
+bool read_posterior_args(const Napi::CallbackInfo& info, PosteriorArgs* p) {
+  Napi::Env env = info.Env();
+  if (!read_array(info, 0, "x", napi_float64_array, napi_float32_array, false, &p->x) ||
+      !read_size(info, 1, "dim", &p->dim) ||
+      !read_array(info, 2, "means", napi_float64_array, napi_float64_array, false, &p->means) ||
+      !read_array(info, 3, "variances", napi_float64_array, napi_float64_array, false, &p->variances) ||
+      !read_array(info, 4, "logWeights", napi_float64_array, napi_float64_array, false, &p->log_weights) ||
+      !read_array(info, 5, "alpha", napi_float64_array, napi_float64_array, false, &p->alpha) ||
+      !read_array(info, 6, "sigma", napi_float64_array, napi_float64_array, false, &p->sigma))
+    return false;
+  for (int i = 0; i < kOutputs; ++i) {
+    if (!read_array(info, 7 + i, kOutputNames[i], p->x.type, p->x.type, true, &p->outs[i])) return false;
+  }
+  const size_t dim = p->dim;
+  if (p->x.length % dim != 0) return throw_range(env, "mixturePosterior: the length of x must be a multiple of dim");
+  p->rows = p->x.length / dim;
+  p->components = p->log_weights.length;
+  const size_t K = p->components;
+  size_t kd, rk;
+  if (K == 0) return throw_range(env, "mixturePosterior: logWeights must hold at least one component");
+  if (__builtin_mul_overflow(K, dim, &kd) || p->means.length != kd)
+    return throw_range(env, "mixturePosterior: means must have length components * dim");
+  if (p->variances.length != kd && p->variances.length != K && p->variances.length != 1)
+    return throw_range(env, "mixturePosterior: variances must have length 1, components or components * dim");
+  const size_t rows = p->rows;
+  if (p->alpha.length != 1 && p->alpha.length != rows)
+    return throw_range(env, "mixturePosterior: alpha must have length 1 or rows");
+  if (p->sigma.length != 1 && p->sigma.length != rows)
+    return throw_range(env, "mixturePosterior: sigma must have length 1 or rows");
+  if (__builtin_mul_overflow(rows, K, &rk)) return throw_range(env, "mixturePosterior: rows * components overflows");
+  const size_t want_length[kOutputs] = {rk, p->x.length, p->x.length, rows, rows, rows};
+  for (int i = 0; i < kOutputs; ++i) {
+    const ArrayArg& o = p->outs[i];
+    if (!o.present) continue;
+    if (o.length != want_length[i])
+      return throw_range(env, std::string("mixturePosterior: wrong length for ") + kOutputNames[i]);
+    const ArrayArg* inputs[] = {&p->x, &p->means, &p->variances, &p->log_weights, &p->alpha, &p->sigma};
+    for (const ArrayArg* in : inputs) {
+      if (any_overlap(o, *in))
+        return throw_range(env, std::string("mixturePosterior: ") + kOutputNames[i] + " must not overlap an input");
+    }
+    for (int j = 0; j < i; ++j) {
+      if (any_overlap(o, p->outs[j]))
+        return throw_range(env, std::string("mixturePosterior: ") + kOutputNames[i] + " must not overlap " +
+                                    kOutputNames[j]);
+    }
+  }
+
+  // Values: everything finite, variances >= 0, weights a distribution in the log domain.
+  if (!(p->x.type == napi_float64_array ? all_finite_as<double>(p->x) : all_finite_as<float>(p->x)))
+    return throw_range(env, "mixturePosterior: x must be finite");
+  if (!all_finite(p->means)) return throw_range(env, "mixturePosterior: means must be finite");
+  const double* v = static_cast<const double*>(p->variances.data);
+  double vmax = 0;
+  for (size_t i = 0; i < p->variances.length; ++i) {
+    if (!(v[i] >= 0 && std::isfinite(v[i])))
+      return throw_range(env, "mixturePosterior: variances must be finite and >= 0");
+    if (v[i] > vmax) vmax = v[i];
+  }
+  const double* lw = static_cast<const double*>(p->log_weights.data);
+  bool any_weight = false;
+  for (size_t k = 0; k < K; ++k) {
+    if (std::isnan(lw[k]) || lw[k] == HUGE_VAL)
+      return throw_range(env, "mixturePosterior: logWeights must not be NaN or +Infinity");
+    if (std::isfinite(lw[k])) any_weight = true;
+  }
+  if (!any_weight) return throw_range(env, "mixturePosterior: at least one log weight must be finite");
+  const double* al = static_cast<const double*>(p->alpha.data);
+  const double* sg = static_cast<const double*>(p->sigma.data);
+  const size_t levels = p->alpha.length > p->sigma.length ? p->alpha.length : p->sigma.length;
+  for (size_t i = 0; i < levels; ++i) {
+    const double a = al[p->alpha.length == 1 ? 0 : i];
+    const double s = sg[p->sigma.length == 1 ? 0 : i];
+    if (!(a >= 0 && std::isfinite(a))) return throw_range(env, "mixturePosterior: alpha must be finite and >= 0");
+    if (!(s >= tweedie::kMixtureMinSigma && std::isfinite(s)))
+      return throw_range(env, "mixturePosterior: sigma must be finite and >= 1e-150");
+    if (!(a * a * vmax + s * s <= tweedie::kMixtureMaxC))
+      return throw_range(env, "mixturePosterior: alpha^2 * variance + sigma^2 must be at most 1e300");
+  }
+  return true;
+}
+
+template <typename T>
+tweedie::MixtureStatus run_posterior(const PosteriorArgs& p) {
+  const tweedie::MixtureModel model{p.components,
+                                    p.dim,
+                                    static_cast<const double*>(p.means.data),
+                                    static_cast<const double*>(p.variances.data),
+                                    p.variances.length,
+                                    static_cast<const double*>(p.log_weights.data)};
+  const tweedie::MixtureLevels levels{static_cast<const double*>(p.alpha.data), p.alpha.length == 1 ? 0u : 1u,
+                                      static_cast<const double*>(p.sigma.data), p.sigma.length == 1 ? 0u : 1u};
+  auto ptr = [&](int i) { return p.outs[i].present ? static_cast<T*>(p.outs[i].data) : nullptr; };
+  const tweedie::MixtureOutputs<T> out{ptr(0), ptr(1), ptr(2), ptr(3), ptr(4), ptr(5)};
+  return tweedie::mixture_posterior(static_cast<const T*>(p.x.data), p.rows, model, levels, out);
+}
+
+bool check_status(Napi::Env env, tweedie::MixtureStatus status) {
+  switch (status) {
+    case tweedie::MixtureStatus::kOk: return true;
+    case tweedie::MixtureStatus::kSizeOverflow:
+      return throw_range(env, "mixturePosterior: the workspace size overflows (components and dim too large)");
+    case tweedie::MixtureStatus::kNoMemory:
+      return throw_range(env, "mixturePosterior: could not allocate the workspace");
+  }
+  return true;
+}
+
+// A heap block that frees itself; allocation never throws (exceptions are disabled).
+class OwnedBytes {
+ public:
+  OwnedBytes() = default;
+  OwnedBytes(const OwnedBytes&) = delete;
+  OwnedBytes& operator=(const OwnedBytes&) = delete;
+  ~OwnedBytes() { delete[] data_; }
+  bool allocate(size_t bytes) {
+    data_ = new (std::nothrow) uint8_t[bytes == 0 ? 1 : bytes];
+    return data_ != nullptr;
+  }
+  uint8_t* data() const { return data_; }
+
+ private:
+  uint8_t* data_ = nullptr;
+};
+
+// Runs mixturePosterior on the libuv pool. The inputs are copied when the call is made (the
+// caller may change or transfer its arrays meanwhile); the outputs are computed into owned
+// buffers and copied into the caller's arrays on the main thread, which are kept alive by
+// references until then.
+class PosteriorWorker : public Napi::AsyncWorker {
+ public:
+  explicit PosteriorWorker(Napi::Env env)
+      : Napi::AsyncWorker(env, "tweedie:mixturePosteriorAsync"), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  // Copies the inputs and makes the output buffers; false (a JS error thrown) when memory runs out.
+  bool init(const Napi::CallbackInfo& info, const PosteriorArgs& p) {
+    args_ = p;
+    ArrayArg* inputs[] = {&args_.x, &args_.means, &args_.variances, &args_.log_weights, &args_.alpha, &args_.sigma};
+    for (int i = 0; i < 6; ++i) {
+      if (!copy_in(inputs[i], &in_[i])) return throw_range(info.Env(), "mixturePosteriorAsync: out of memory");
+    }
+    for (int i = 0; i < kOutputs; ++i) {
+      ArrayArg& o = args_.outs[i];
+      if (!o.present) continue;
+      size_t bytes;
+      if (__builtin_mul_overflow(o.length, o.element_size, &bytes) || !out_[i].allocate(bytes))
+        return throw_range(info.Env(), "mixturePosteriorAsync: out of memory");
+      o.data = out_[i].data();
+      refs_[i] = Napi::Persistent(info[7 + i].As<Napi::TypedArray>());
+    }
+    return true;
+  }
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    status_ = args_.x.type == napi_float64_array ? run_posterior<double>(args_) : run_posterior<float>(args_);
+    if (status_ != tweedie::MixtureStatus::kOk) SetError("workspace");
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    for (int i = 0; i < kOutputs; ++i) {
+      const ArrayArg& o = args_.outs[i];
+      if (!o.present) continue;
+      Napi::TypedArray ta = refs_[i].Value();
+      if (ta.ArrayBuffer().IsDetached() || ta.ElementLength() != o.length || ta.TypedArrayType() != o.type) {
+        deferred_.Reject(Napi::TypeError::New(env, std::string("mixturePosteriorAsync: ") + kOutputNames[i] +
+                                                       " was detached or changed during the call")
+                             .Value());
+        return;
+      }
+      uint8_t* dst = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      if (o.length) std::memcpy(dst, out_[i].data(), o.length * o.element_size);
+    }
+    deferred_.Resolve(env.Undefined());
+  }
+
+  void OnError(const Napi::Error&) override {
+    const char* why = status_ == tweedie::MixtureStatus::kSizeOverflow
+                          ? "mixturePosteriorAsync: the workspace size overflows (components and dim too large)"
+                          : "mixturePosteriorAsync: could not allocate the workspace";
+    deferred_.Reject(Napi::RangeError::New(Env(), why).Value());
+  }
+
+ private:
+  static bool copy_in(ArrayArg* a, OwnedBytes* owned) {
+    size_t bytes;
+    if (__builtin_mul_overflow(a->length, a->element_size, &bytes) || !owned->allocate(bytes)) return false;
+    if (bytes) std::memcpy(owned->data(), a->data, bytes);
+    a->data = owned->data();
+    return true;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  PosteriorArgs args_;
+  OwnedBytes in_[6];
+  OwnedBytes out_[kOutputs];
+  Napi::Reference<Napi::TypedArray> refs_[kOutputs];
+  tweedie::MixtureStatus status_ = tweedie::MixtureStatus::kOk;
+};
+
+}  // namespace
+
+// mixturePosterior(x, dim, means, variances, logWeights, alpha, sigma,
+//                  responsibilities | null, mean | null, score | null, logDensity | null, entropy | null, variance | null)
+Napi::Value MixturePosterior(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PosteriorArgs p;
+  if (!read_posterior_args(info, &p)) return env.Undefined();
+  size_t bytes;
+  if (!check_status(env, tweedie::mixture_workspace_bytes(p.rows, p.components, p.dim, &bytes)))
+    return env.Undefined();
+  const tweedie::MixtureStatus status =
+      p.x.type == napi_float64_array ? run_posterior<double>(p) : run_posterior<float>(p);
+  check_status(env, status);
+  return env.Undefined();
+}
+
+// mixturePosteriorAsync(same arguments) -> Promise<undefined>: the outputs are filled when it resolves.
+Napi::Value MixturePosteriorAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PosteriorArgs p;
+  if (!read_posterior_args(info, &p)) return env.Undefined();
+  size_t bytes;
+  if (!check_status(env, tweedie::mixture_workspace_bytes(p.rows, p.components, p.dim, &bytes)))
+    return env.Undefined();
+  PosteriorWorker* worker = new (std::nothrow) PosteriorWorker(env);
+  if (worker == nullptr) {
+    throw_range(env, "mixturePosteriorAsync: out of memory");
+    return env.Undefined();
+  }
+  if (!worker->init(info, p)) {
+    delete worker;
+    return env.Undefined();
+  }
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace tweedie_addon

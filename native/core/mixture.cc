@@ -1,0 +1,328 @@
+// Scalar reference kernel of the mixture posterior (see mixture.h for the formulas). Every
+// expression below has a twin in src/js/mixture.ts with the same operands in the same order;
+// only exp and log may differ (by an ulp) between the two languages.
+#include "mixture.h"
+
+#include <cmath>
+#include <limits>
+#include <new>
+
+#include "parallel.h"
+
+namespace tweedie {
+namespace {
+
+constexpr double kLog2Pi = 1.8378770664093454835606594728112;  // log(2 pi)
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Rows of less work than this (K * dim multiply-adds) share a part: waking threads costs more.
+constexpr size_t kMinWorkPerPart = 1 << 16;
+
+bool mul_ok(size_t a, size_t b, size_t* out) { return !__builtin_mul_overflow(a, b, out); }
+bool add_ok(size_t a, size_t b, size_t* out) { return !__builtin_add_overflow(a, b, out); }
+
+// Doubles one part needs: l, r, h, ic, g (K each) and acc_mean, acc_score, xr (dim each).
+bool part_doubles(size_t components, size_t dim, size_t* n) {
+  size_t a, b;
+  return mul_ok(components, 5, &a) && mul_ok(dim, 3, &b) && add_ok(a, b, n);
+}
+
+struct Workspace {
+  double* l;          // l_k - m after pass 1
+  double* r;          // responsibilities (float64)
+  double* h;          // log w_k - 1/2 log det(2 pi C_k) at the cached level
+  double* ic;         // 1 / C_k (isotropic components)
+  double* g;          // gain alpha v_k / C_k (isotropic components)
+  double* acc_mean;   // sum_k r_k m_kj
+  double* acc_score;  // sum_k r_k u_kj
+  double* xr;         // the row in float64
+  bool cached;
+  double cached_alpha, cached_sigma;
+};
+
+class Kernel {
+ public:
+  explicit Kernel(const MixtureModel& m)
+      : K_(m.components), dim_(m.dim), means_(m.means), var_(m.variances), lw_(m.log_weights) {
+    diag_ = m.variances_length == K_ * dim_;
+    vstride_ = (!diag_ && m.variances_length == K_) ? 1 : 0;
+  }
+
+  // The level-dependent constants; a pure function of (alpha, sigma), so reusing them across
+  // rows changes no result.
+  void prepare(double a, double s, Workspace& w) const {
+    const double a2 = a * a, s2 = s * s;
+    for (size_t k = 0; k < K_; ++k) {
+      const double lw = lw_[k];
+      if (lw == -kInf) {
+        w.h[k] = -kInf;
+        continue;
+      }
+      if (diag_) {
+        const double* v = var_ + k * dim_;
+        double sumlog = 0;
+        for (size_t j = 0; j < dim_; ++j) {
+          const double c = a2 * v[j] + s2;
+          sumlog += std::log(c);
+        }
+        w.h[k] = lw - 0.5 * (static_cast<double>(dim_) * kLog2Pi + sumlog);
+      } else {
+        const double v = var_[k * vstride_];
+        const double c = a2 * v + s2;
+        w.h[k] = lw - 0.5 * (static_cast<double>(dim_) * (kLog2Pi + std::log(c)));
+        w.ic[k] = 1.0 / c;
+        w.g[k] = a * v * w.ic[k];
+      }
+    }
+    w.cached = true;
+    w.cached_alpha = a;
+    w.cached_sigma = s;
+  }
+
+  // log q_k = log sum_j e_j^2 / C_j for the overflow fallback, by a streaming log-sum-exp of
+  // 2 log|e_j| - log C_j, so that it is finite (and ordered right) where q_k overflows.
+  double log_quadratic(size_t k, double a, double a2, double s2, const Workspace& w) const {
+    const double* mu = means_ + k * dim_;
+    const double* v = var_ + (diag_ ? k * dim_ : k * vstride_);
+    double mx = -kInf, sum = 0;
+    for (size_t j = 0; j < dim_; ++j) {
+      const double e = w.xr[j] - a * mu[j];
+      const double c = a2 * v[diag_ ? j : 0] + s2;
+      const double t = 2.0 * std::log(std::fabs(e)) - std::log(c);
+      if (t == -kInf) continue;
+      if (t > mx) {
+        sum = sum * std::exp(mx - t) + 1.0;
+        mx = t;
+      } else {
+        sum += std::exp(t - mx);
+      }
+    }
+    return mx + std::log(sum);
+  }
+
+  template <typename T>
+  void row(size_t b, const T* xrow, double a, double s, Workspace& w, const MixtureOutputs<T>& out) const {
+    if (!w.cached || w.cached_alpha != a || w.cached_sigma != s) prepare(a, s, w);
+    const double a2 = a * a, s2 = s * s;
+    for (size_t j = 0; j < dim_; ++j) w.xr[j] = static_cast<double>(xrow[j]);
+
+    // Pass 1: log joint densities l_k and their maximum.
+    double mx = -kInf;
+    for (size_t k = 0; k < K_; ++k) {
+      if (w.h[k] == -kInf) {
+        w.l[k] = -kInf;
+        continue;
+      }
+      const double* mu = means_ + k * dim_;
+      double q = 0;
+      double lk;
+      if (diag_) {
+        const double* v = var_ + k * dim_;
+        for (size_t j = 0; j < dim_; ++j) {
+          const double e = w.xr[j] - a * mu[j];
+          const double c = a2 * v[j] + s2;
+          q += e * e / c;
+        }
+        lk = w.h[k] - 0.5 * q;
+      } else {
+        for (size_t j = 0; j < dim_; ++j) {
+          const double e = w.xr[j] - a * mu[j];
+          q += e * e;
+        }
+        lk = w.h[k] - 0.5 * (q * w.ic[k]);
+      }
+      w.l[k] = lk;
+      if (lk > mx) mx = lk;
+    }
+    bool overflow = false;
+    if (mx == -kInf) {
+      // Every quadratic overflowed (|x - alpha mu|^2 / C beyond 1e308): log p is below the
+      // double range, and the components nearest x (smallest log q) take all the
+      // responsibility, in proportion to their weights; all of them if even log q is infinite.
+      overflow = true;
+      double best = kInf;
+      for (size_t k = 0; k < K_; ++k) {
+        if (lw_[k] == -kInf) {
+          w.l[k] = kInf;
+          continue;
+        }
+        const double lq = log_quadratic(k, a, a2, s2, w);
+        w.l[k] = lq;
+        if (lq < best) best = lq;
+      }
+      const bool tie_all = !(best < kInf);
+      for (size_t k = 0; k < K_; ++k) {
+        const bool keep = lw_[k] != -kInf && (tie_all || w.l[k] == best);
+        w.l[k] = keep ? lw_[k] : -kInf;
+        if (w.l[k] > mx) mx = w.l[k];
+      }
+    }
+
+    // Responsibilities, normalised by the sum (reliability.md 5.1), and log p.
+    const size_t K = K_;
+    double sum = 0;
+    for (size_t k = 0; k < K; ++k) {
+      const double d = w.l[k] - mx;
+      w.l[k] = d;
+      const double t = std::exp(d);
+      w.r[k] = t;
+      sum += t;
+    }
+    const double log_sum = std::log(sum);
+    for (size_t k = 0; k < K; ++k) w.r[k] = w.r[k] / sum;
+    if (out.responsibilities) {
+      T* o = out.responsibilities + b * K;
+      for (size_t k = 0; k < K; ++k) o[k] = static_cast<T>(w.r[k]);
+    }
+    if (out.log_density) out.log_density[b] = static_cast<T>(overflow ? -kInf : mx + log_sum);
+    if (out.entropy) {
+      double H = 0;
+      for (size_t k = 0; k < K; ++k) {
+        if (w.r[k] > 0) H -= w.r[k] * (w.l[k] - log_sum);
+      }
+      out.entropy[b] = static_cast<T>(H);
+    }
+    if (!out.mean && !out.score && !out.variance) return;
+
+    // Pass 2: posterior mean and score, over the components with r_k > 0.
+    const bool want_mean = out.mean || out.variance;
+    const bool want_score = out.score != nullptr;
+    for (size_t j = 0; j < dim_; ++j) {
+      w.acc_mean[j] = 0;
+      w.acc_score[j] = 0;
+    }
+    for (size_t k = 0; k < K; ++k) {
+      const double rk = w.r[k];
+      if (!(rk > 0)) continue;
+      const double* mu = means_ + k * dim_;
+      if (diag_) {
+        const double* v = var_ + k * dim_;
+        for (size_t j = 0; j < dim_; ++j) {
+          const double e = w.xr[j] - a * mu[j];
+          const double ic = 1.0 / (a2 * v[j] + s2);
+          if (want_score) w.acc_score[j] += rk * (e * ic);
+          if (want_mean) w.acc_mean[j] += rk * (mu[j] + a * v[j] * ic * e);
+        }
+      } else {
+        const double ic = w.ic[k], g = w.g[k];
+        for (size_t j = 0; j < dim_; ++j) {
+          const double e = w.xr[j] - a * mu[j];
+          if (want_score) w.acc_score[j] += rk * (e * ic);
+          if (want_mean) w.acc_mean[j] += rk * (mu[j] + g * e);
+        }
+      }
+    }
+    if (out.mean) {
+      T* o = out.mean + b * dim_;
+      for (size_t j = 0; j < dim_; ++j) o[j] = static_cast<T>(w.acc_mean[j]);
+    }
+    if (out.score) {
+      T* o = out.score + b * dim_;
+      for (size_t j = 0; j < dim_; ++j) o[j] = static_cast<T>(-w.acc_score[j]);
+    }
+    if (!out.variance) return;
+
+    // Pass 3: trace of the posterior covariance as sum_k r_k (tr V_k + |m_k - D|^2): no
+    // E[x^2] - E[x]^2 cancellation. V_kj = v_kj - alpha^2 v_kj^2 / C_kj = v_kj sigma^2 / C_kj.
+    double total = 0;
+    for (size_t k = 0; k < K; ++k) {
+      const double rk = w.r[k];
+      if (!(rk > 0)) continue;
+      const double* mu = means_ + k * dim_;
+      double d2 = 0, trv = 0;
+      if (diag_) {
+        const double* v = var_ + k * dim_;
+        for (size_t j = 0; j < dim_; ++j) {
+          const double e = w.xr[j] - a * mu[j];
+          const double ic = 1.0 / (a2 * v[j] + s2);
+          const double d = mu[j] + a * v[j] * ic * e - w.acc_mean[j];
+          d2 += d * d;
+          trv += v[j] * s2 * ic;
+        }
+      } else {
+        const double ic = w.ic[k], g = w.g[k];
+        for (size_t j = 0; j < dim_; ++j) {
+          const double e = w.xr[j] - a * mu[j];
+          const double d = mu[j] + g * e - w.acc_mean[j];
+          d2 += d * d;
+        }
+        trv = static_cast<double>(dim_) * (var_[k * vstride_] * s2 * ic);
+      }
+      total += rk * (trv + d2);
+    }
+    out.variance[b] = static_cast<T>(total / static_cast<double>(dim_));
+  }
+
+ private:
+  size_t K_, dim_;
+  const double* means_;
+  const double* var_;
+  const double* lw_;
+  bool diag_;
+  size_t vstride_;
+};
+
+// Parts for rows of K * dim work each: enough rows per part to be worth a thread.
+size_t part_count(size_t rows, size_t components, size_t dim) {
+  size_t work;
+  if (!mul_ok(components, dim, &work) || work == 0) work = ~size_t(0);
+  const size_t min_rows = work >= kMinWorkPerPart ? 1 : kMinWorkPerPart / work;
+  size_t parts = (rows + min_rows - 1) / min_rows;
+  const size_t threads = static_cast<size_t>(thread_count());
+  if (parts > threads) parts = threads;
+  return parts == 0 ? 1 : parts;
+}
+
+}  // namespace
+
+MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes) {
+  size_t per_part, total;
+  if (!part_doubles(components, dim, &per_part) || !mul_ok(per_part, part_count(rows, components, dim), &total) ||
+      !mul_ok(total, sizeof(double), bytes))
+    return MixtureStatus::kSizeOverflow;
+  return MixtureStatus::kOk;
+}
+
+template <typename T>
+MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
+                                const MixtureOutputs<T>& out) {
+  if (rows == 0) return MixtureStatus::kOk;
+  const size_t K = model.components, dim = model.dim;
+  size_t per_part, total;
+  size_t parts = part_count(rows, K, dim);
+  if (!part_doubles(K, dim, &per_part) || !mul_ok(per_part, parts, &total)) return MixtureStatus::kSizeOverflow;
+  double* buffer = new (std::nothrow) double[total];
+  if (buffer == nullptr) return MixtureStatus::kNoMemory;
+
+  const size_t chunk = (rows + parts - 1) / parts;
+  parts = (rows + chunk - 1) / chunk;
+  const Kernel kernel(model);
+  run_parts(static_cast<int>(parts), [&](int p) {
+    double* base = buffer + static_cast<size_t>(p) * per_part;
+    Workspace w;
+    w.l = base;
+    w.r = w.l + K;
+    w.h = w.r + K;
+    w.ic = w.h + K;
+    w.g = w.ic + K;
+    w.acc_mean = w.g + K;
+    w.acc_score = w.acc_mean + dim;
+    w.xr = w.acc_score + dim;
+    w.cached = false;
+    w.cached_alpha = w.cached_sigma = 0;
+    const size_t begin = static_cast<size_t>(p) * chunk;
+    const size_t end = begin + chunk < rows ? begin + chunk : rows;
+    for (size_t b = begin; b < end; ++b) {
+      kernel.row(b, x + b * dim, levels.alpha[b * levels.alpha_stride], levels.sigma[b * levels.sigma_stride], w,
+                 out);
+    }
+  });
+  delete[] buffer;
+  return MixtureStatus::kOk;
+}
+
+template MixtureStatus mixture_posterior<double>(const double*, size_t, const MixtureModel&, const MixtureLevels&,
+                                                 const MixtureOutputs<double>&);
+template MixtureStatus mixture_posterior<float>(const float*, size_t, const MixtureModel&, const MixtureLevels&,
+                                                const MixtureOutputs<float>&);
+
+}  // namespace tweedie

@@ -1,0 +1,66 @@
+// Exact posteriors of Gaussian mixtures with diagonal covariances (isotropic and zero-variance
+// empirical point sets are special cases) under x_t = alpha x0 + sigma eps. Plain functions on
+// pointers, no Node headers; callers validate shapes and values (see mixture_posterior).
+//
+// Per row, in float64, with C_kj = alpha^2 v_kj + sigma^2 and e_kj = x_j - alpha mu_kj:
+//   l_k = log w_k - 1/2 sum_j (log(2 pi C_kj) + e_kj^2 / C_kj)
+//   r_k = exp(l_k - m) / sum_i exp(l_i - m), m = max_k l_k   (never exp(l_k - log p))
+//   log p = m + log sum_i exp(l_i - m);  entropy = -sum_k r_k log r_k
+//   score_j = -sum_k r_k e_kj / C_kj;  m_kj = mu_kj + (alpha v_kj / C_kj) e_kj;  D_j = sum_k r_k m_kj
+//   (the gain alpha v / C is bounded, so m_kj stays finite where e / C overflows, e.g. zero variances)
+//   variance = sum_k r_k (sum_j v_kj sigma^2 / C_kj + |m_k - D|^2) / dim
+// The operation order is fixed and mirrored by src/js/mixture.ts.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tweedie {
+
+struct MixtureModel {
+  size_t components;          // K >= 1
+  size_t dim;                 // >= 1
+  const double* means;        // [K, dim], finite
+  const double* variances;    // finite >= 0; length K*dim (diagonal), else K (per component), else 1 (shared)
+  size_t variances_length;
+  const double* log_weights;  // [K]; -inf for a zero weight, never NaN or +inf, at least one finite
+};
+
+// Noise level of row r: alpha[r * alpha_stride], sigma[r * sigma_stride] (stride 0 broadcasts).
+// alpha finite >= 0, sigma >= kMixtureMinSigma, and alpha^2 v + sigma^2 <= kMixtureMaxC for every
+// variance v, so that every C_kj and 1 / C_kj is a finite normal double.
+constexpr double kMixtureMinSigma = 1e-150;
+constexpr double kMixtureMaxC = 1e300;
+struct MixtureLevels {
+  const double* alpha;
+  size_t alpha_stride;
+  const double* sigma;
+  size_t sigma_stride;
+};
+
+// Requested outputs (null: not computed). Shapes: responsibilities [rows, K], mean and score
+// [rows, dim], log_density, entropy and variance [rows]. None may overlap x or each other.
+template <typename T>
+struct MixtureOutputs {
+  T* responsibilities;
+  T* mean;
+  T* score;
+  T* log_density;
+  T* entropy;
+  T* variance;
+};
+
+enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2 };
+
+// Bytes of workspace one call with this shape allocates at the current thread count, or
+// kSizeOverflow when that does not fit in size_t.
+MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes);
+
+// Computes the requested outputs for x [rows, dim]. Rows are split over the thread pool; each
+// row's arithmetic is the same whatever the split, so results do not depend on the thread count.
+// Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow or
+// kNoMemory no output has been touched.
+template <typename T>
+MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
+                                const MixtureOutputs<T>& out);
+
+}  // namespace tweedie
