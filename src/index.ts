@@ -23,5 +23,6 @@ export type { ContinuousSchedule, DiscreteSchedule, TimestepSpacing } from './sc
 export * as sigmas from './sigmas.js';
 export { sample, sampleSync, samplerIds } from './samplers/index.js';
 export type { DenoiserFn, Model, NoiseSampler, SampleOptions, SampleResult, SamplerId, StepInfo } from './samplers/index.js';
+export { wrapModel, type NetworkFn, type WrapModelOptions } from './samplers/wrap.js';
 export type { RandomNormalOptions } from './rng.js';
 export type { FloatArray, PerRow, Uint64Like } from './types.js';

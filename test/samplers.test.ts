@@ -133,4 +133,6 @@ const GOLDEN: Record<string, string> = {
   'dpmpp-2m': 'c89621ff875b6e19', 'dpmpp-2m-sde': '2e2c6c00f56d301e', 'dpmpp-2s-ancestral': '178fe3058c6423df',
   'dpmpp-3m': 'ce90ee1b96ca6a25', 'dpmpp-3m-sde': '956d2ec36a54c98c', 'dpmpp-sde': '2080b395069911d6', edm: 'cdd21f43b5896e65',
   euler: '6c2c295c6814344c', 'euler-ancestral': '362b54122d035698', heun: 'cdd21f43b5896e65', lms: 'f4cf579437ba9be2',
+  unipc: '6a7d5d9fd8927f7e', 'dpm-solver-3': '9c9b1b6412c42365', 'euler-maruyama': '20c45c6a5de0c5b2',
+  dopri5: '55ea6332af88da83',
 };

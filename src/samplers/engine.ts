@@ -43,7 +43,7 @@ export interface StepInfo {
 
 /** A request a sampler yields to the engine. */
 export type Request =
-  | { kind: 'eval'; x: FloatArray; sigma: number; into: FloatArray; step: number }
+  | { kind: 'eval'; x: FloatArray; sigma: number | Float64Array; into: FloatArray; step: number }
   | { kind: 'step'; info: StepInfo };
 
 /** A sampler: yields requests; `run` gives it the state, buffers, noise and step kernel. */
@@ -115,8 +115,12 @@ export class Run {
     return new (this.x.constructor as new (n: number) => FloatArray)(this.x.length);
   }
 
-  /** A model evaluation request: the engine writes D(x; sigma) into `into`. */
-  evalAt(x: FloatArray, sigma: number, into: FloatArray, step: number): Request {
+  /**
+   * A model evaluation request: the engine writes D(x; sigma) into `into`. `sigma` is one
+   * level for every row, or one per row (a Float64Array of length rows, copied before the
+   * model sees it; used by per-sample adaptive solvers).
+   */
+  evalAt(x: FloatArray, sigma: number | Float64Array, into: FloatArray, step: number): Request {
     return { kind: 'eval', x, sigma, into, step };
   }
 
@@ -130,6 +134,30 @@ export class Run {
     const coef = this.coefs[c.length];
     for (let j = 0; j < c.length; j++) coef[j] = c[j];
     kernels().lincomb(out, this.dim, terms, coef, false, null, null);
+  }
+
+  /**
+   * Per-row coefficients: out[r, :] = sum_j coef[j * rows + r] * terms_j[r, :] in one pass
+   * (float64 accumulation, one rounding; out may be a term). For samplers whose rows keep their
+   * own step sizes (dopri5) or step lengths (the Langevin corrector).
+   */
+  combineRows(out: FloatArray, terms: FloatArray[], coef: Float64Array): void {
+    kernels().lincomb(out, this.dim, terms, coef, true, null, null);
+  }
+
+  /**
+   * The built-in normals of (step, stage) written into `into`, ignoring any noiseSampler: for
+   * noise that is not a Brownian increment over [sigmaNext, sigma] (the Langevin corrector).
+   */
+  normals(into: FloatArray, step: number, stage: number): FloatArray {
+    const coef = this.coefs[2];
+    coef[0] = 0;
+    coef[1] = 1;
+    this.noiseWords[2] = noiseTag(step, stage);
+    // 0 * 0 + 1 * z = z exactly: a pure draw through the step kernel.
+    into.fill(0);
+    kernels().lincomb(into, this.dim, [into], coef, false, this.noiseWords, this.streams);
+    return into;
   }
 
   /**
@@ -168,12 +196,7 @@ export class Run {
       into.set(this.userNoise(sigma, sigmaNext, step));
       return into;
     }
-    const coef = this.coefs[2];
-    coef[0] = 0;
-    coef[1] = 1;
-    this.noiseWords[2] = noiseTag(step, stage);
-    // 0 * (finite old contents) + 1 * z = z exactly: a pure draw through the step kernel.
-    kernels().lincomb(into, this.dim, [into], coef, false, this.noiseWords, this.streams);
+    this.normals(into, step, stage);
     if (path) {
       const d1 = path.from - path.mid;
       const d2 = path.mid - sigmaNext;
@@ -210,9 +233,15 @@ export function stepError(message: string, cause: unknown): Error {
 }
 
 /** Sigma per row handed to the model, refilled for each call. */
-function fillSigma(buf: Float64Array, sigma: number): Float64Array {
-  buf.fill(sigma);
+function fillSigma(buf: Float64Array, sigma: number | Float64Array): Float64Array {
+  if (typeof sigma === 'number') buf.fill(sigma);
+  else buf.set(sigma);
   return buf;
+}
+
+/** The noise level of a request for error messages. */
+function sigmaText(sigma: number | Float64Array): string {
+  return typeof sigma === 'number' ? String(sigma) : 'per row';
 }
 
 function isMixture(model: Model): model is MixtureDenoiser {
@@ -220,8 +249,8 @@ function isMixture(model: Model): model is MixtureDenoiser {
 }
 
 /** Checks a model output and copies it into `into` (converting dtype); NaN or Inf is an error. */
-function acceptOutput(out: unknown, into: FloatArray, step: number, sigma: number): void {
-  const where = `the model's output at step ${step} (sigma = ${sigma})`;
+function acceptOutput(out: unknown, into: FloatArray, step: number, sigma: number | Float64Array): void {
+  const where = `the model's output at step ${step} (sigma = ${sigmaText(sigma)})`;
   if (!(out instanceof Float32Array || out instanceof Float64Array) || isDetached(out)) {
     throw typeError(where, 'a Float32Array or Float64Array', out);
   }
@@ -256,7 +285,7 @@ export function runSync(sampler: SamplerFn, run: Run, model: Model, onStep?: (in
     try {
       out = model(req.x, fillSigma(sigmaBuf, req.sigma));
     } catch (err) {
-      throw stepError(`The model threw at step ${req.step} (sigma = ${req.sigma})`, err);
+      throw stepError(`The model threw at step ${req.step} (sigma = ${sigmaText(req.sigma)})`, err);
     }
     if (out !== null && typeof out === 'object' && typeof (out as Promise<unknown>).then === 'function') {
       (out as Promise<unknown>).then(undefined, () => undefined);
@@ -288,7 +317,7 @@ export async function runAsync(sampler: SamplerFn, run: Run, model: Model, onSte
     try {
       out = await model(req.x, fillSigma(sigmaBuf, req.sigma));
     } catch (err) {
-      throw stepError(`The model failed at step ${req.step} (sigma = ${req.sigma})`, err);
+      throw stepError(`The model failed at step ${req.step} (sigma = ${sigmaText(req.sigma)})`, err);
     }
     if (signal?.aborted) throw abortError(signal);
     acceptOutput(out, req.into, req.step, req.sigma);

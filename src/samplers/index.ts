@@ -7,23 +7,33 @@
 import { rangeError, typeError } from '../errors.js';
 import type { FloatArray, Uint64Like } from '../types.js';
 import { floatArray, options, positiveInt, rowsOf, streamIds, uint64Words } from '../validate.js';
+import { BrownianTree } from './brownian.js';
+import { dopri5 } from './dopri5.js';
+import { dpmSolver3 } from './dpmsolver.js';
 import { type Model, type NoiseSampler, Run, type SamplerFn, type StepInfo, runAsync, runSync } from './engine.js';
 import {
   dpm2, dpm2Ancestral, dpmpp2m, dpmpp2mSde, dpmpp2sAncestral, dpmpp3mSde, dpmppSde, euler, eulerAncestral, heun, lms,
 } from './kdiffusion.js';
+import { eulerMaruyama } from './sde.js';
+import { unipc } from './unipc.js';
 
 export type { DenoiserFn, MixtureDenoiser, Model, NoiseSampler, StepInfo } from './engine.js';
 
 /** Options only some samplers take (the rest take none of these). */
 const CHURN = ['sChurn', 'sTmin', 'sTmax', 'sNoise'] as const;
-const ANCESTRAL = ['eta', 'sNoise'] as const;
+const ANCESTRAL = ['eta', 'sNoise', 'noise'] as const;
 const SAMPLER_OPTIONS: Record<string, readonly string[]> = {
   euler: CHURN, heun: CHURN, dpm2: CHURN, edm: CHURN,
   'euler-ancestral': ANCESTRAL, 'dpm2-ancestral': ANCESTRAL, 'dpmpp-2s-ancestral': ANCESTRAL, 'dpmpp-sde': ANCESTRAL,
-  'dpmpp-3m-sde': ANCESTRAL, ddim: ANCESTRAL, ddpm: ['sNoise'],
+  'dpmpp-3m-sde': ANCESTRAL, ddim: ANCESTRAL, ddpm: ['sNoise', 'noise'],
   'dpmpp-2m-sde': [...ANCESTRAL, 'solverType'], lms: ['order'], 'dpmpp-2m': [], 'dpmpp-3m': [],
+  unipc: ['order', 'variant', 'disableCorrector', 'lowerOrderFinal'], 'dpm-solver-3': ['nfe'],
+  'euler-maruyama': ['snr', 'correctorSteps', 'noise'], dopri5: ['rtol', 'atol'],
 };
-const STOCHASTIC_KEYS = ['eta', 'sNoise', 'sChurn', 'sTmin', 'sTmax', 'order', 'solverType'] as const;
+const SAMPLER_KEYS = [
+  'eta', 'sNoise', 'sChurn', 'sTmin', 'sTmax', 'order', 'solverType', 'variant', 'disableCorrector', 'lowerOrderFinal',
+  'nfe', 'snr', 'correctorSteps', 'rtol', 'atol', 'noise',
+] as const;
 
 /** Every sampler id, with its implementation. */
 const SAMPLERS = {
@@ -42,6 +52,10 @@ const SAMPLERS = {
   ddim: (run: Run) => eulerAncestral(run, 0),
   ddpm: (run: Run) => eulerAncestral(run, 1, 1),
   edm: heun,
+  unipc,
+  'dpm-solver-3': dpmSolver3,
+  'euler-maruyama': eulerMaruyama,
+  dopri5,
 } satisfies Record<string, SamplerFn>;
 
 /** A sampler id. */
@@ -52,9 +66,22 @@ export const samplerIds: readonly SamplerId[] = Object.keys(SAMPLERS) as Sampler
 
 /** Options of {@link sample} and {@link sampleSync}. */
 export interface SampleOptions {
-  /** The denoiser: a function (x, sigma) => D(x; sigma), or a GaussianMixture. */
+  /**
+   * The denoiser: a function (x, sigma) => D(x; sigma), or a GaussianMixture. `sigma` holds one
+   * level per row; all rows share it except under 'dopri5', whose samples keep their own step
+   * sizes. A network trained on a discrete VP schedule plugs in through `tw.wrapModel`.
+   */
   model: Model;
-  /** Which sampler. */
+  /**
+   * Which sampler (samplers.md §2): the k-diffusion family ('euler', 'euler-ancestral', 'heun',
+   * 'dpm2', 'dpm2-ancestral', 'lms', 'dpmpp-2s-ancestral', 'dpmpp-sde', 'dpmpp-2m', 'dpmpp-3m',
+   * 'dpmpp-2m-sde', 'dpmpp-3m-sde'), 'ddim', 'ddpm', 'edm', and
+   * - 'unipc': UniPC-p in data-prediction form (diffusers' defaults: order 2, 'bh2'), NFE N;
+   * - 'dpm-solver-3': singlestep DPM-Solver-3, 3 NFE per interval, or the 'fast' allocation of `nfe`;
+   * - 'euler-maruyama': Euler-Maruyama on the reverse SDE, optional Langevin corrector, NFE N (1 + correctorSteps);
+   * - 'dopri5': adaptive Dormand-Prince 5(4) on the probability-flow ODE, per-sample step control.
+   * A final step to sigma = 0 returns the denoised x in every sampler but 'lms'.
+   */
   sampler: SamplerId;
   /** Noise levels in sigma/alpha units, strictly decreasing, >= 2 entries; only the last may be 0. */
   sigmas: ArrayLike<number>;
@@ -76,10 +103,50 @@ export interface SampleOptions {
   /** Churn only where sTmin <= sigma <= sTmax (defaults 0 and Infinity). */
   sTmin?: number;
   sTmax?: number;
-  /** 'lms': the order (1-4, default 4). */
+  /** 'lms': the order (1-4, default 4). 'unipc': the order p of UniPC-p (1-3, default 2 as diffusers' solver_order). */
   order?: number;
   /** 'dpmpp-2m-sde': 'midpoint' (default) or 'heun'. */
   solverType?: 'midpoint' | 'heun';
+  /** 'unipc': B(h) = -h ('bh1') or e^{-h} - 1 ('bh2', default as diffusers; the UniPC repository defaults to 'bh1'). */
+  variant?: 'bh1' | 'bh2';
+  /** 'unipc': true turns the corrector UniC off (UniP only; UniP-2 'bh2' is then DPM-Solver++(2M)). Default false. */
+  disableCorrector?: boolean;
+  /** 'unipc': lower the order near the end, to at most the steps left (default true, as diffusers). */
+  lowerOrderFinal?: boolean;
+  /**
+   * 'dpm-solver-3': an NFE budget (integer >= 1) spent by DPM-Solver-fast's allocation: floor(nfe / 3) + 1
+   * steps uniform in log sigma from sigmas[0] to the last positive sigma, orders [3, ..., 3, 2, 1] or
+   * [3, ..., 3, nfe mod 3]; the interior grid nodes are then ignored, and a final 0 adds one denoising
+   * evaluation. Without it: one third-order step (3 NFE) per grid interval.
+   */
+  nfe?: number;
+  /** 'euler-maruyama': Langevin corrector steps per node (integer 0-7, default 0 = no corrector). */
+  correctorSteps?: number;
+  /**
+   * 'euler-maruyama': the corrector's signal-to-noise ratio r (default 0.16, score_sde's CIFAR-10 VE value):
+   * step eps_L = 2 (r |z| / |score|)^2 with norms per sample (not averaged over the batch as in score_sde,
+   * so a sample does not depend on the rest of the batch). Meant for samples of many elements (images):
+   * with a few elements per sample the step is erratic.
+   */
+  snr?: number;
+  /**
+   * 'dopri5': relative and absolute tolerances of the local error control, per element
+   * (atol + rtol max(|x|, |x_new|), RMS over each sample). Defaults 1e-4 and 1e-4, in the units of x:
+   * the final error then stays well below an 8-bit level of [-1, 1] data (1/127.5), e.g. 3e-4 on a
+   * two-component 1-D mixture from sigma 80 to 0.002 at ~15 steps (NFE ~90); 1e-3 already costs
+   * about one level. atol > 0, rtol >= 1e-13; with a float32 state, tolerances below ~1e-6 buy
+   * more steps but no accuracy (the state is rounded to float32 at every stage).
+   */
+  rtol?: number;
+  atol?: number;
+  /**
+   * SDE and ancestral samplers: 'independent' (default) draws each step's noise from the counter-based
+   * generator; 'brownian' takes it from one Brownian path per sample over [last positive sigma,
+   * sigmas[0]] (a virtual Brownian tree keyed by seed and sample id, see docs/random-streams.md), so the
+   * noise of an interval stays the same when the grid is refined (with the same end points) and results
+   * converge as the step count grows. Not with `noiseSampler`.
+   */
+  noise?: 'independent' | 'brownian';
   /** Replaces the built-in noise; called where k-diffusion calls its noise sampler. */
   noiseSampler?: NoiseSampler;
   /** Called after each step's first model evaluation (k-diffusion's callback). */
@@ -94,6 +161,10 @@ export interface SampleResult {
   x: FloatArray;
   /** Number of model evaluations. */
   nfe: number;
+  /** 'dopri5': accepted steps, summed over the samples (each sample keeps its own step size). */
+  accepted?: number;
+  /** 'dopri5': rejected steps, summed over the samples. */
+  rejected?: number;
 }
 
 const NON_NEGATIVE = ['eta', 'sNoise', 'sChurn'] as const;
@@ -105,9 +176,9 @@ function prepare(opts: SampleOptions): { run: Run; sampler: SamplerFn; o: Sample
     throw typeError('sampler', `one of ${samplerIds.map((s) => `'${s}'`).join(', ')}`, o.sampler);
   }
   const allowed = SAMPLER_OPTIONS[o.sampler] ?? [];
-  for (const key of STOCHASTIC_KEYS) {
+  for (const key of SAMPLER_KEYS) {
     if (o[key] !== undefined && !allowed.includes(key)) {
-      throw typeError(key, `nothing for sampler '${o.sampler}' (it takes ${allowed.length ? allowed.join(', ') : 'none of eta, sNoise, sChurn, sTmin, sTmax, order, solverType'})`, o[key]);
+      throw typeError(key, `nothing for sampler '${o.sampler}' (it takes ${allowed.length ? allowed.join(', ') : `none of ${SAMPLER_KEYS.join(', ')}`})`, o[key]);
     }
   }
   const model = o.model as unknown;
@@ -128,21 +199,61 @@ function prepare(opts: SampleOptions): { run: Run; sampler: SamplerFn; o: Sample
     const v = o[key];
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) throw rangeError(key, 'a number', v);
   }
-  if (o.order !== undefined && (!Number.isInteger(o.order) || o.order < 1 || o.order > 4)) throw rangeError('order', 'an integer from 1 to 4', o.order);
+  const maxOrder = o.sampler === 'unipc' ? 3 : 4;
+  if (o.order !== undefined && (!Number.isInteger(o.order) || o.order < 1 || o.order > maxOrder)) {
+    throw rangeError('order', `an integer from 1 to ${maxOrder}`, o.order);
+  }
   if (o.solverType !== undefined && o.solverType !== 'midpoint' && o.solverType !== 'heun') {
     throw typeError('solverType', "'midpoint' or 'heun'", o.solverType);
+  }
+  if (o.variant !== undefined && o.variant !== 'bh1' && o.variant !== 'bh2') throw typeError('variant', "'bh1' or 'bh2'", o.variant);
+  for (const key of ['disableCorrector', 'lowerOrderFinal'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw typeError(key, 'a boolean', o[key]);
+  }
+  if (o.nfe !== undefined && (typeof o.nfe !== 'number' || !Number.isSafeInteger(o.nfe) || o.nfe < 1)) {
+    throw rangeError('nfe', 'an integer >= 1', o.nfe);
+  }
+  if (o.nfe !== undefined && !(sigmas[1] > 0)) {
+    throw rangeError('sigmas', 'a grid with at least two positive sigmas to spend an nfe budget on', o.sigmas);
+  }
+  if (o.correctorSteps !== undefined && (!Number.isInteger(o.correctorSteps) || o.correctorSteps < 0 || o.correctorSteps > 7)) {
+    throw rangeError('correctorSteps', 'an integer from 0 to 7', o.correctorSteps);
+  }
+  if (o.snr !== undefined && (typeof o.snr !== 'number' || !Number.isFinite(o.snr) || o.snr <= 0)) {
+    throw rangeError('snr', 'a finite number > 0', o.snr);
+  }
+  if (o.rtol !== undefined && (typeof o.rtol !== 'number' || !Number.isFinite(o.rtol) || o.rtol < 1e-13)) {
+    throw rangeError('rtol', 'a finite number >= 1e-13', o.rtol);
+  }
+  if (o.atol !== undefined && (typeof o.atol !== 'number' || !Number.isFinite(o.atol) || o.atol <= 0)) {
+    throw rangeError('atol', 'a finite number > 0', o.atol);
+  }
+  if (o.noise !== undefined && o.noise !== 'independent' && o.noise !== 'brownian') {
+    throw typeError('noise', "'independent' or 'brownian'", o.noise);
+  }
+  if (o.noise === 'brownian' && o.noiseSampler !== undefined) {
+    throw typeError('noise', "'independent' (or no noise option) when a noiseSampler is given", o.noise);
   }
   for (const key of ['noiseSampler', 'onStep'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'function') throw typeError(key, 'a function', o[key]);
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw typeError('signal', 'an AbortSignal', o.signal);
   const rows = x.length / dim;
+  const seed = uint64Words('seed', o.seed ?? 0);
+  const streams = o.sampleIds === undefined ? null : streamIds('sampleIds', o.sampleIds, rows);
+  let noiseSampler = o.noiseSampler;
+  if (o.noise === 'brownian') {
+    const lastPositive = sigmas[sigmas.length - 1] > 0 ? sigmas[sigmas.length - 1] : sigmas[sigmas.length - 2];
+    const tree = new BrownianTree({ rows, dim, seed, streams, sigmaMin: lastPositive, sigmaMax: sigmas[0] });
+    noiseSampler = tree.noiseSampler();
+  }
   const run = new Run({
-    x, dim, sigmas,
-    seed: uint64Words('seed', o.seed ?? 0),
-    streams: o.sampleIds === undefined ? null : streamIds('sampleIds', o.sampleIds, rows),
-    noiseSampler: o.noiseSampler,
-    options: { eta: o.eta, sNoise: o.sNoise, sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, order: o.order, solverType: o.solverType },
+    x, dim, sigmas, seed, streams, noiseSampler,
+    options: {
+      eta: o.eta, sNoise: o.sNoise, sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, order: o.order, solverType: o.solverType,
+      variant: o.variant, disableCorrector: o.disableCorrector, lowerOrderFinal: o.lowerOrderFinal, nfe: o.nfe,
+      snr: o.snr, correctorSteps: o.correctorSteps, rtol: o.rtol, atol: o.atol,
+    },
   });
   return { run, sampler: fn, o };
 }
@@ -173,7 +284,7 @@ function sigmaGrid(v: unknown): Float64Array {
 export function sampleSync(opts: SampleOptions): SampleResult {
   const { run, sampler, o } = prepare(opts);
   runSync(sampler, run, o.model, o.onStep, o.signal);
-  return { x: run.x, nfe: run.nfe };
+  return result(run);
 }
 
 /**
@@ -184,5 +295,12 @@ export function sampleSync(opts: SampleOptions): SampleResult {
 export async function sample(opts: SampleOptions): Promise<SampleResult> {
   const { run, sampler, o } = prepare(opts);
   await runAsync(sampler, run, o.model, o.onStep, o.signal);
-  return { x: run.x, nfe: run.nfe };
+  return result(run);
+}
+
+function result(run: Run): SampleResult {
+  const r: SampleResult = { x: run.x, nfe: run.nfe };
+  if (run.extra.accepted !== undefined) r.accepted = run.extra.accepted;
+  if (run.extra.rejected !== undefined) r.rejected = run.extra.rejected;
+  return r;
 }
