@@ -8,7 +8,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const mochaBin = require.resolve('mocha/bin/mocha.js');
 const tscBin = require.resolve('typescript/bin/tsc');
-const extraArgs = process.argv.slice(2);
+// Spec files come from the command line, else every test/*.test.ts (.mocharc.json has no
+// spec, so `npx mocha test/x.test.ts` runs just that file).
+const extraArgs = process.argv.slice(2).length ? process.argv.slice(2) : ['test/*.test.ts'];
 let passed = 0;
 let failed = 0;
 const failures = [];

@@ -9,13 +9,15 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsKernels } from './js/index.js';
-import type { Kernels } from './types.js';
+import type { FloatArray, Kernels } from './types.js';
 
 /** The raw addon: the kernels plus configuration hooks. */
 export interface NativeBinding extends Kernels {
   info(): { simd: string; bestSimd: string; simdLevels: string[]; threads: number };
   setSimd(level: string): boolean;
   setThreads(n: number): void;
+  /** memcpy of equal-length float arrays: the benchmarks' bandwidth yardstick. */
+  copyBytes(dst: FloatArray, src: FloatArray): void;
 }
 
 /** Which implementation runs the kernels. */
