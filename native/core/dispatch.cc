@@ -37,6 +37,9 @@ const KernelTable* table_for(SimdLevel level) {
     case SimdLevel::kSse2: return &sse2_kernels();
     case SimdLevel::kAvx2: return &avx2_kernels();
 #endif
+#if defined(TWEEDIE_ARM_NEON)
+    case SimdLevel::kNeon: return &neon_kernels();
+#endif
     default: return nullptr;
   }
 }
@@ -49,6 +52,9 @@ bool cpu_has(SimdLevel level) {
     case SimdLevel::kAvx2:
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+#if defined(TWEEDIE_ARM_NEON)
+    case SimdLevel::kNeon: return true;  // Advanced SIMD (with float64 lanes) is part of AArch64
 #endif
     default: return false;
   }

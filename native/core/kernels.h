@@ -29,12 +29,18 @@ struct KernelTable {
   SimdLevel level;
   TypedKernels<double> f64;
   TypedKernels<float> f32;
+  // out[4b .. 4b + 3] = the four PBM normals of the Philox words words[4b .. 4b + 3], b < nblocks.
+  // Lets the tests feed chosen words (0, powers of two, fold and quadrant edges) to every level.
+  void (*pbm_words)(double* out, const uint32_t* words, size_t nblocks);
 };
 
 const KernelTable& scalar_kernels();
 #if defined(__x86_64__) || defined(_M_X64)
-const KernelTable& sse2_kernels();
-const KernelTable& avx2_kernels();
+const KernelTable& sse2_kernels();  // native/core/simd/sse2.cc, built when TWEEDIE_X86_SIMD
+const KernelTable& avx2_kernels();  // native/core/simd/avx2.cc (-mavx2 -mfma), idem
+#endif
+#if defined(__aarch64__)
+const KernelTable& neon_kernels();  // native/core/simd/neon.cc, built when TWEEDIE_ARM_NEON
 #endif
 
 // CPU support and the level in use (process-wide; set once at load, or by tests).

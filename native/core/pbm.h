@@ -4,6 +4,7 @@
 // Vector versions (native/core/simd/*) follow the same operation order lane by lane.
 #pragma once
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 
 #include "philox.h"
@@ -40,57 +41,158 @@ constexpr double kPow2Neg[33] = {
     0x1p-31, 0x1p-32};
 constexpr double kTwoPowNeg32 = 2.3283064365386963e-10;
 
-// log((w + 0.5) 2^-32)
+// Branch-free helpers on the bit patterns (both results are exact: a pick and a sign flip).
+inline uint64_t bits_of(double x) {
+  uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline double from_bits(uint64_t b) {
+  double x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+// cond ? a : b
+inline double select(bool cond, double a, double b) {
+  const uint64_t m = 0 - static_cast<uint64_t>(cond);
+  return from_bits((bits_of(a) & m) | (bits_of(b) & ~m));
+}
+// cond ? -x : x
+inline double flip_sign(double x, bool cond) {
+  return from_bits(bits_of(x) ^ (static_cast<uint64_t>(cond) << 63));
+}
+
+// The functions below evaluate K independent words at once, statement by statement ("lock
+// step"; PBM_EACH is the loop over them, fully unrolled since K is a constant). Each word sees
+// exactly the operations of the one-word formula, in the same order; the lock step only puts
+// the long dependency chains (a division, a square root, 8- to 10-step Horner loops) of
+// different words next to each other, so the out-of-order core overlaps them instead of
+// waiting on one chain at a time. There are no branches: the fold and the quadrant are random,
+// and a mispredicted branch would also throw away the neighbouring chains' work.
+#define PBM_EACH for (int k = 0; k < K; ++k)
+// Forced inlining keeps a caller's blocks in one straight run of code (GCC otherwise calls the
+// larger instances out of line, which splits the chains apart again).
+#if defined(__GNUC__)
+#define PBM_INLINE inline __attribute__((always_inline))
+#else
+#define PBM_INLINE inline
+#endif
+
+// out[k] = log((w[k] + 0.5) 2^-32)
+template <int K>
+PBM_INLINE void log_u(const uint32_t* w, double* out) {
+  double f[K], n[K], s[K], z[K], q[K];
+  PBM_EACH {
+    int e = w[k] ? 32 - __builtin_clz(w[k]) : 0;
+    double fk = (2.0 * static_cast<double>(w[k]) + 1.0) * kPow2Neg[e];  // exact, in [1, 2)
+    // if (f > kSqrt2) { f = f * 0.5; e = e + 1; }, without a branch
+    const bool fold = fk > kSqrt2;
+    f[k] = select(fold, fk * 0.5, fk);
+    e = e + static_cast<int>(fold);
+    n[k] = static_cast<double>(e - 33);
+  }
+  PBM_EACH s[k] = (f[k] - 1.0) / (f[k] + 1.0);
+  PBM_EACH z[k] = s[k] * s[k];
+  PBM_EACH q[k] = kLogQ[10];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[9];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[8];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[7];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[6];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[5];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[4];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[3];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[2];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[1];
+  PBM_EACH q[k] = q[k] * z[k] + kLogQ[0];
+  PBM_EACH {
+    const double log_f = 2.0 * s[k] + s[k] * (z[k] * q[k]);
+    out[k] = n[k] * kLn2Hi + (n[k] * kLn2Lo + log_f);
+  }
+}
+
+// out[k] = radius sqrt(-2 log u(w[k]))
+template <int K>
+PBM_INLINE void radius(const uint32_t* w, double* out) {
+  double l[K];
+  log_u<K>(w, l);
+  PBM_EACH out[k] = std::sqrt(-2.0 * l[k]);
+}
+
+// c[k], s[k] = cos and sin of 2 pi (w[k] + 0.5) 2^-32: exact reduction to a quadrant and
+// r in [-1/8, 1/8) turns.
+template <int K>
+PBM_INLINE void sincos_turns(const uint32_t* w, double* c, double* s) {
+  uint32_t q[K];
+  double r[K], r2[K], ps[K], pc[K];
+  PBM_EACH {
+    q[k] = static_cast<uint32_t>((static_cast<uint64_t>(w[k]) + 0x20000000u) >> 30);
+    r[k] = ((static_cast<double>(w[k]) + 0.5) - static_cast<double>(q[k]) * kTwoPow30) * kTwoPowNeg32;
+    r2[k] = r[k] * r[k];
+  }
+  PBM_EACH ps[k] = kSin[8];
+  PBM_EACH pc[k] = kCos[9];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[7];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[8];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[6];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[7];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[5];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[6];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[4];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[5];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[3];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[4];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[2];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[3];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[1];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[2];
+  PBM_EACH ps[k] = ps[k] * r2[k] + kSin[0];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[1];
+  PBM_EACH pc[k] = pc[k] * r2[k] + kCos[0];
+  PBM_EACH {
+    const double sn = ps[k] * r[k];
+    // Quadrant q & 3 = 0: (pc, sn), 1: (-sn, pc), 2: (-pc, -sn), 3: (sn, -pc): swap on odd q,
+    // then flip signs (exact).
+    const bool odd = (q[k] & 1u) != 0;
+    c[k] = flip_sign(select(odd, sn, pc[k]), ((q[k] + 1u) & 2u) != 0);
+    s[k] = flip_sign(select(odd, pc[k], sn), (q[k] & 2u) != 0);
+  }
+}
+
+// The four normals of each of B Philox blocks: z[4b + 0] = r(w0) cos t(w1),
+// z[4b + 1] = r(w0) sin t(w1), z[4b + 2] = r(w2) cos t(w3), z[4b + 3] = r(w2) sin t(w3).
+template <int B>
+PBM_INLINE void normals(const PhiloxBlock* b, double* z) {
+  constexpr int K = 2 * B;
+  uint32_t wr[K], wt[K];
+  PBM_EACH {
+    wr[k] = b[k / 2].w[2 * (k % 2)];      // w0, w2 of each block
+    wt[k] = b[k / 2].w[2 * (k % 2) + 1];  // w1, w3
+  }
+  double r[K], c[K], s[K];
+  radius<K>(wr, r);
+  sincos_turns<K>(wt, c, s);
+  PBM_EACH {
+    z[2 * k] = r[k] * c[k];
+    z[2 * k + 1] = r[k] * s[k];
+  }
+}
+
+#undef PBM_EACH
+#undef PBM_INLINE
+
+// One word at a time (the plain formulas).
 inline double log_u(uint32_t w) {
-  int e = w ? 32 - __builtin_clz(w) : 0;
-  double f = (2.0 * static_cast<double>(w) + 1.0) * kPow2Neg[e];  // exact, in [1, 2)
-  if (f > kSqrt2) {
-    f = f * 0.5;
-    e = e + 1;
-  }
-  const double s = (f - 1.0) / (f + 1.0);
-  const double z = s * s;
-  double q = kLogQ[10];
-  for (int k = 9; k >= 0; --k) q = q * z + kLogQ[k];
-  const double log_f = 2.0 * s + s * (z * q);
-  const double n = static_cast<double>(e - 33);
-  return n * kLn2Hi + (n * kLn2Lo + log_f);
+  double out;
+  log_u<1>(&w, &out);
+  return out;
 }
-
-// radius sqrt(-2 log u(w))
-inline double radius(uint32_t w) { return std::sqrt(-2.0 * log_u(w)); }
-
-// cos and sin of 2 pi (w + 0.5) 2^-32: exact reduction to a quadrant and r in [-1/8, 1/8) turns.
-inline void sincos_turns(uint32_t w, double* c, double* s) {
-  const uint32_t q = static_cast<uint32_t>((static_cast<uint64_t>(w) + 0x20000000u) >> 30);
-  const double r = ((static_cast<double>(w) + 0.5) - static_cast<double>(q) * kTwoPow30) * kTwoPowNeg32;
-  const double r2 = r * r;
-  double ps = kSin[8];
-  for (int k = 7; k >= 0; --k) ps = ps * r2 + kSin[k];
-  double pc = kCos[9];
-  for (int k = 8; k >= 0; --k) pc = pc * r2 + kCos[k];
-  const double sn = ps * r;
-  switch (q & 3u) {
-    case 0: *c = pc; *s = sn; break;
-    case 1: *c = -sn; *s = pc; break;
-    case 2: *c = -pc; *s = -sn; break;
-    default: *c = sn; *s = -pc; break;
-  }
+inline double radius(uint32_t w) {
+  double out;
+  radius<1>(&w, &out);
+  return out;
 }
-
-// The four normals of one Philox block: z0 = r(w0) cos t(w1), z1 = r(w0) sin t(w1),
-// z2 = r(w2) cos t(w3), z3 = r(w2) sin t(w3).
-inline void normals4(const PhiloxBlock& b, double z[4]) {
-  double c, s;
-  const double r0 = radius(b.w[0]);
-  sincos_turns(b.w[1], &c, &s);
-  z[0] = r0 * c;
-  z[1] = r0 * s;
-  const double r2 = radius(b.w[2]);
-  sincos_turns(b.w[3], &c, &s);
-  z[2] = r2 * c;
-  z[3] = r2 * s;
-}
+inline void sincos_turns(uint32_t w, double* c, double* s) { sincos_turns<1>(&w, c, s); }
+inline void normals4(const PhiloxBlock& b, double z[4]) { normals<1>(&b, z); }
 
 }  // namespace pbm
 }  // namespace tweedie
