@@ -65,28 +65,23 @@ if (!levels) {
 mocha('packaging: install without a compiler', {}, ['--no-config', '--node-option', 'import=tsx', '--timeout', '300000',
   '--reporter', 'dot', 'test/packaging/*.test.ts']);
 
-const nativeCore = run('C++ core tests (npm run test:native)', process.execPath, ['scripts/test-native.mjs']);
-const coreSummary = /core tests: (\d+) passed, (\d+) failed/.exec(nativeCore.stdout ?? '');
-if (coreSummary) {
-  passed += Number(coreSummary[1]);
-  failed += Number(coreSummary[2]);
-}
-if (nativeCore.status !== 0) {
-  if (!coreSummary || Number(coreSummary[2]) === 0) failed += 1;
-  failures.push('C++ core tests');
+// A step that prints "<prefix>: N passed, N failed" (0/0 and exit 0 when it skips itself).
+function counted(label, script, args, prefix) {
+  const res = run(label, process.execPath, [script, ...args]);
+  const summary = new RegExp(`${prefix}: (\\d+) passed, (\\d+) failed`).exec(res.stdout ?? '');
+  if (summary) {
+    passed += Number(summary[1]);
+    failed += Number(summary[2]);
+  }
+  if (res.status !== 0) {
+    if (!summary || Number(summary[2]) === 0) failed += 1;
+    failures.push(label);
+  }
 }
 
+counted('C++ core tests (npm run test:native)', 'scripts/test-native.mjs', [], 'core tests');
 // Short fuzz runs of the native core (skipped, saying so, without clang).
-const fuzz = run('fuzz smoke (npm run fuzz -- --smoke)', process.execPath, ['scripts/fuzz.mjs', '--smoke']);
-const fuzzSummary = /fuzz: (\d+) passed, (\d+) failed/.exec(fuzz.stdout ?? '');
-if (fuzzSummary) {
-  passed += Number(fuzzSummary[1]);
-  failed += Number(fuzzSummary[2]);
-}
-if (fuzz.status !== 0) {
-  if (!fuzzSummary || Number(fuzzSummary[2]) === 0) failed += 1;
-  failures.push('fuzz smoke');
-}
+counted('fuzz smoke (npm run fuzz -- --smoke)', 'scripts/fuzz.mjs', ['--smoke'], 'fuzz');
 
 if (failures.length) console.log(`\nfailed: ${failures.join('; ')}`);
 console.log(`\ntests: ${passed} passed, ${failed} failed`);

@@ -16,6 +16,7 @@
  * @module
  */
 import { rangeError, typeError } from './errors.js';
+import { linspace } from './numeric.js';
 import { nonNegativeInt, options, positiveInt } from './validate.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -215,28 +216,6 @@ function num(name: string, v: unknown, expected: string, ok: (x: number) => bool
 }
 
 const inUnitOpen = (x: number): boolean => x > 0 && x < 1;
-
-/**
- * numpy.linspace(start, stop, num) in float64: `i * step + start` with `step = (stop - start)/(num - 1)`,
- * the last entry exactly `stop`; `[start]` for num = 1.
- */
-function linspace(start: number, stop: number, num: number): Float64Array {
-  const out = new Float64Array(num);
-  if (num === 1) {
-    out[0] = start;
-    return out;
-  }
-  const div = num - 1;
-  const delta = stop - start;
-  const step = delta / div;
-  if (step === 0) {
-    for (let i = 0; i < num; i++) out[i] = (i / div) * delta + start;
-  } else {
-    for (let i = 0; i < num; i++) out[i] = i * step + start;
-  }
-  out[num - 1] = stop;
-  return out;
-}
 
 /** numpy.round / rint: round half to even. Exact for |x| < 2^52. */
 function roundHalfEven(x: number): number {

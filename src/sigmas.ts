@@ -10,6 +10,7 @@
  */
 import { rangeError, typeError } from './errors.js';
 import type { DiscreteSchedule, TimestepSpacing } from './schedules.js';
+import { linspace } from './numeric.js';
 import { nonNegativeInt, options, positiveInt } from './validate.js';
 
 /** Options of {@link karras}. */
@@ -67,25 +68,6 @@ function num(name: string, v: unknown, expected: string, ok: (x: number) => bool
   if (typeof v !== 'number') throw typeError(name, expected, v);
   if (!ok(v)) throw rangeError(name, expected, v);
   return v;
-}
-
-/** numpy.linspace in float64 (see schedules.ts): `i * step + start`, last entry exactly `stop`. */
-function linspace(start: number, stop: number, num: number): Float64Array {
-  const out = new Float64Array(num);
-  if (num === 1) {
-    out[0] = start;
-    return out;
-  }
-  const div = num - 1;
-  const delta = stop - start;
-  const step = delta / div;
-  if (step === 0) {
-    for (let i = 0; i < num; i++) out[i] = (i / div) * delta + start;
-  } else {
-    for (let i = 0; i < num; i++) out[i] = i * step + start;
-  }
-  out[num - 1] = stop;
-  return out;
 }
 
 function range(o: { n: unknown; sigmaMin: unknown; sigmaMax: unknown }): [number, number, number] {

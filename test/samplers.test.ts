@@ -2,24 +2,8 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import * as tw from '../src/index.js';
 import { type SamplerId, samplerIds } from '../src/samplers/index.js';
+import { gaussian, karras } from './helpers/sampler-models.js';
 
-/** EDM's Karras grid (eq. 5) with the final 0. */
-function karras(n: number, sMin: number, sMax: number, rho = 7): Float64Array {
-  const out = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) out[i] = (sMax ** (1 / rho) + (i / (n - 1)) * (sMin ** (1 / rho) - sMax ** (1 / rho))) ** rho;
-  return out;
-}
-
-/** Exact denoiser of 1-D (or isotropic) Gaussian data N(0, s2): D = s2 x / (s2 + sigma^2). */
-const gaussian = (s2: number) => (x: Float32Array | Float64Array, sigma: Float64Array): Float64Array => {
-  const dim = x.length / sigma.length;
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const s = sigma[Math.floor(i / dim)];
-    out[i] = (s2 * x[i]) / (s2 + s * s);
-  }
-  return out;
-};
 
 describe('samplers', () => {
   const grid = karras(18, 0.002, 80);
