@@ -115,7 +115,13 @@ export function trainingTarget<T extends FloatArray>(kind: Prediction, opts: Tra
     case 'eps': out.set(eps); break;
     case 'x0': out.set(x0); break;
     case 'v': kernels().combine2(out, eps, x0, dim, alpha, sigma.map((s) => -s)); break;
-    case 'score': kernels().combine2(out, eps, eps, dim, sigma.map((s) => -1 / s), new Float64Array(1)); break;
+    case 'score': {
+      // -eps / sigma as h * eps + h * eps with h = -0.5 / sigma: the same bits as (-1 / sigma) * eps
+      // (halving is exact), and no 0 * eps term, which would turn an infinite eps into NaN.
+      const h = sigma.map((s) => -0.5 / s);
+      kernels().combine2(out, eps, eps, dim, h, h);
+      break;
+    }
   }
   return out;
 }
@@ -174,7 +180,12 @@ export function convertPrediction<T extends FloatArray>(pred: T, opts: ConvertPr
   }
   const out = outArray('out', o.out, pred, [['pred', pred, true], ['x', x, true]]);
   if (from === to) out.set(pred);
-  else kernels().combine2(out, x, pred, dim, kx, kp);
+  else if (kx.every((k) => k === 0)) {
+    // The result does not depend on x (eps <-> score): kp * pred as two exact halves, so a
+    // non-finite x does not leak in through 0 * x.
+    const half = kp.map((k) => k * 0.5);
+    kernels().combine2(out, pred, pred, dim, half, half);
+  } else kernels().combine2(out, x, pred, dim, kx, kp);
   return out;
 }
 

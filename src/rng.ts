@@ -12,7 +12,7 @@
 import { kernels } from './backend.js';
 import { rangeError, typeError } from './errors.js';
 import type { FloatArray, Uint64Like } from './types.js';
-import { floatArray, options, uint64Words } from './validate.js';
+import { floatArray, isDetached, options, uint64Words } from './validate.js';
 
 const TWO_POW_64 = 1n << 64n;
 
@@ -25,6 +25,9 @@ const TWO_POW_64 = 1n << 64n;
 export function philox4x32(counter: Uint32Array, key: Uint32Array): Uint32Array {
   if (!(counter instanceof Uint32Array)) throw typeError('counter', 'a Uint32Array of length 4', counter);
   if (!(key instanceof Uint32Array)) throw typeError('key', 'a Uint32Array of length 2', key);
+  for (const [name, v] of [['counter', counter], ['key', key]] as const) {
+    if (isDetached(v)) throw typeError(name, 'a typed array with an attached ArrayBuffer', 'detached ArrayBuffer');
+  }
   if (counter.length !== 4) throw rangeError('counter.length', '4', counter.length);
   if (key.length !== 2) throw rangeError('key.length', '2', key.length);
   const out = new Uint32Array(4);
@@ -53,8 +56,8 @@ export function randomNormal<T extends FloatArray>(out: T, opts: RandomNormalOpt
   const o = options<RandomNormalOptions>('options', opts);
   if (o.seed === undefined) throw typeError('seed', 'a non-negative integer number or bigint', undefined);
   const [seedLo, seedHi] = uint64Words('seed', o.seed);
-  const [streamLo, streamHi] = uint64Words('stream', o.stream ?? 0);
-  const [offLo, offHi] = uint64Words('offset', o.offset ?? 0);
+  const [streamLo, streamHi] = uint64Words('stream', o.stream === undefined ? 0 : o.stream);
+  const [offLo, offHi] = uint64Words('offset', o.offset === undefined ? 0 : o.offset);
   if ((BigInt(offHi) << 32n) + BigInt(offLo) + BigInt(out.length) > TWO_POW_64) {
     throw rangeError('offset', `at most 2^64 - ${out.length} so that offset + out.length <= 2^64`, o.offset);
   }

@@ -9,11 +9,15 @@ import type { FloatArray, PerRow, Uint64Like } from './types.js';
 const TWO_POW_32 = 4294967296;
 const TWO_POW_64 = 1n << 64n;
 
-/** True when the view's ArrayBuffer has been detached (transferred). */
+/**
+ * True when the view cannot be read: its ArrayBuffer was detached (transferred), or it is a
+ * view of a resizable buffer that shrank below it (out of bounds). Both read as length 0, like
+ * an empty array; V8's slice throws for them (and only them).
+ */
 export function isDetached(view: ArrayBufferView): boolean {
-  if (view.byteLength !== 0 || view.buffer.byteLength !== 0) return false;
+  if (view.byteLength !== 0) return false;
   try {
-    new Uint8Array(view.buffer);
+    (view as unknown as Uint8Array).slice(0, 0);
     return false;
   } catch {
     return true;
@@ -106,6 +110,7 @@ export function streamIds(name: string, v: unknown, rows: number): Uint32Array {
   if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<unknown>).length !== 'number') {
     throw typeError(name, `an array of ${rows} non-negative integers`, v);
   }
+  if (ArrayBuffer.isView(v) && isDetached(v)) throw typeError(name, 'a typed array with an attached ArrayBuffer', 'detached ArrayBuffer');
   const arr = v as ArrayLike<unknown>;
   if (arr.length !== rows) throw rangeError(`${name}.length`, `${rows} (one id per row)`, arr.length);
   const words = new Uint32Array(2 * rows);

@@ -18,13 +18,20 @@ struct ArrayArg {
   bool present = false;  // false when the argument was null or undefined (optional arrays)
 };
 
+// The same `code` as the TypeScript layer's argument errors (src/errors.ts).
+constexpr const char* kInvalidArgCode = "ERR_TWEEDIE_INVALID_ARG";
+
 inline bool throw_type(Napi::Env env, const std::string& msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  Napi::TypeError err = Napi::TypeError::New(env, msg);
+  err.Set("code", kInvalidArgCode);
+  err.ThrowAsJavaScriptException();
   return false;
 }
 
 inline bool throw_range(Napi::Env env, const std::string& msg) {
-  Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
+  Napi::RangeError err = Napi::RangeError::New(env, msg);
+  err.Set("code", kInvalidArgCode);
+  err.ThrowAsJavaScriptException();
   return false;
 }
 
@@ -37,27 +44,52 @@ inline size_t element_size(napi_typedarray_type t) {
   }
 }
 
-// Reads a typed array of type `want` (or, when want2 != want, either of the two).
+// Type, length (elements) and data pointer (already at the view's first element) of a typed
+// array backed by an ArrayBuffer or a SharedArrayBuffer. Read through napi_get_typedarray_info:
+// Napi::TypedArray::ArrayBuffer() only handles ArrayBuffers and would leave an exception pending
+// (and a null pointer) for a shared buffer. `detached` is true for a detached ArrayBuffer.
+inline bool typed_info(napi_env env, napi_value v, napi_typedarray_type* type, size_t* length, void** data,
+                       bool* detached) {
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, v, type, length, data, &buffer, &byte_offset) != napi_ok) return false;
+  bool is_array_buffer = false;
+  *detached = false;
+  if (napi_is_arraybuffer(env, buffer, &is_array_buffer) == napi_ok && is_array_buffer &&
+      napi_is_detached_arraybuffer(env, buffer, detached) != napi_ok)
+    return false;
+  return true;
+}
+
+// Reads the typed array `v` of type `want` (or, when want2 != want, either of the two).
+inline bool read_typed(Napi::Env env, Napi::Value v, const char* name, napi_typedarray_type want,
+                       napi_typedarray_type want2, ArrayArg* out) {
+  if (!v.IsTypedArray()) return throw_type(env, std::string("Expected a typed array for ") + name);
+  napi_typedarray_type t;
+  size_t length;
+  void* data;
+  bool detached;
+  if (!typed_info(env, v, &t, &length, &data, &detached))
+    return throw_type(env, std::string("Unreadable typed array for ") + name);
+  if (t != want && t != want2) return throw_type(env, std::string("Wrong typed array type for ") + name);
+  if (detached) return throw_type(env, std::string("Detached ArrayBuffer for ") + name);
+  out->type = t;
+  out->element_size = element_size(t);
+  out->length = length;
+  out->data = data;
+  out->present = true;
+  return true;
+}
+
+// Reads argument i as a typed array (see read_typed); null or undefined when optional.
 inline bool read_array(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type want,
                        napi_typedarray_type want2, bool optional, ArrayArg* out) {
-  Napi::Env env = info.Env();
   Napi::Value v = info[i];
   if (optional && (v.IsNull() || v.IsUndefined())) {
     out->present = false;
     return true;
   }
-  if (!v.IsTypedArray()) return throw_type(env, std::string("Expected a typed array for ") + name);
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  const napi_typedarray_type t = ta.TypedArrayType();
-  if (t != want && t != want2) return throw_type(env, std::string("Wrong typed array type for ") + name);
-  Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  if (ab.IsDetached()) return throw_type(env, std::string("Detached ArrayBuffer for ") + name);
-  out->type = t;
-  out->element_size = element_size(t);
-  out->length = ta.ElementLength();
-  out->data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
-  out->present = true;
-  return true;
+  return read_typed(info.Env(), v, name, want, want2, out);
 }
 
 inline bool read_u32(const Napi::CallbackInfo& info, size_t i, const char* name, uint32_t* out) {

@@ -208,15 +208,18 @@ class PosteriorWorker : public Napi::AsyncWorker {
     for (int i = 0; i < kOutputs; ++i) {
       const ArrayArg& o = args_.outs[i];
       if (!o.present) continue;
-      Napi::TypedArray ta = refs_[i].Value();
-      if (ta.ArrayBuffer().IsDetached() || ta.ElementLength() != o.length || ta.TypedArrayType() != o.type) {
+      napi_typedarray_type type;
+      size_t length;
+      void* data;
+      bool detached;
+      const bool readable = typed_info(env, refs_[i].Value(), &type, &length, &data, &detached);
+      if (!readable || detached || length != o.length || type != o.type) {
         deferred_.Reject(Napi::TypeError::New(env, std::string("mixturePosteriorAsync: ") + kOutputNames[i] +
                                                        " was detached or changed during the call")
                              .Value());
         return;
       }
-      uint8_t* dst = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-      if (o.length) std::memcpy(dst, out_[i].data(), o.length * o.element_size);
+      if (o.length) std::memcpy(data, out_[i].data(), o.length * o.element_size);
     }
     deferred_.Resolve(env.Undefined());
   }

@@ -31,23 +31,12 @@ Napi::Value Lincomb(const Napi::CallbackInfo& info) {
   }
   const void* term_ptrs[tweedie::kMaxStepTerms];
   for (uint32_t j = 0; j < n_terms; ++j) {
-    Napi::Value v = list.Get(j);
-    if (!v.IsTypedArray()) {
-      throw_type(env, "Expected a typed array for each term");
-      return env.Undefined();
-    }
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    if (ta.TypedArrayType() != out.type || ab.IsDetached() || ta.ElementLength() != out.length) {
+    ArrayArg t;
+    if (!read_typed(env, list.Get(j), "terms", out.type, out.type, &t)) return env.Undefined();
+    if (t.length != out.length) {
       throw_range(env, "lincomb: every term must have out's dtype and length");
       return env.Undefined();
     }
-    ArrayArg t;
-    t.present = true;
-    t.type = ta.TypedArrayType();
-    t.element_size = out.element_size;
-    t.length = ta.ElementLength();
-    t.data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
     if (partial_overlap(out, t)) {
       throw_range(env, "lincomb: out may be a term but must not partly overlap one");
       return env.Undefined();
