@@ -62,7 +62,7 @@ if (!levels) {
 }
 
 // Packaging checks run once (they build copies of the package in temporary folders).
-mocha('packaging: install without a compiler', {}, ['--no-config', '--node-option', 'import=tsx', '--timeout', '300000',
+mocha('packaging: install without a compiler, CLI, plots in a browser', {}, ['--no-config', '--node-option', 'import=tsx', '--timeout', '300000',
   '--reporter', 'dot', 'test/packaging/*.test.ts']);
 
 // A step that prints "<prefix>: N passed, N failed" (0/0 and exit 0 when it skips itself).
