@@ -9,9 +9,10 @@ import { type Case, type Context, backends, copyCase, formatReport, label, machi
   runCases, type Suite, type Target } from './harness.js';
 import { noiseSuite } from './noise.js';
 import { rngSuite } from './rng.js';
+import { samplersSuite } from './samplers.js';
 
 /** Suites in report order; new kernel families add theirs here. */
-const suites: Suite[] = [rngSuite, noiseSuite];
+const suites: Suite[] = [rngSuite, noiseSuite, samplersSuite];
 
 const opts = parseArgs();
 const m = machine();

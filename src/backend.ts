@@ -4,11 +4,8 @@
  * `TWEEDIE_SIMD` and `TWEEDIE_THREADS` configure the addon.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jsKernels } from './js/index.js';
+import { env, loadNative, packageVersion, warn } from './platform/index.js';
 import type { FloatArray, Kernels } from './types.js';
 
 /** The raw addon: the kernels plus configuration hooks. */
@@ -18,6 +15,24 @@ export interface NativeBinding extends Kernels {
   setThreads(n: number): void;
   /** memcpy of equal-length float arrays: the benchmarks' bandwidth yardstick. */
   copyBytes(dst: FloatArray, src: FloatArray): void;
+  /**
+   * The native sampling loop (src/samplers/program.ts, native/core/program.h): runs a recorded
+   * program on `state` [rows, dim] in place against a mixture (mixturePosterior's means,
+   * variances, logWeights). report receives [status, nfe, op, step, element, value]: status 0 ok,
+   * 2 an evaluation's input was not finite (element, value), 5 out of memory in the mixture
+   * kernel. Bad arguments or programs throw a TypeError/RangeError before anything runs.
+   */
+  programRun(state: FloatArray, dim: number, means: Float64Array, variances: Float64Array, logWeights: Float64Array,
+    code: Uint32Array, consts: Float64Array, kinds: Uint8Array, seedLo: number, seedHi: number,
+    streams: Uint32Array | null, report: Float64Array): void;
+  /** programRun on the libuv pool: state (on success) and report are written when it resolves; status 1 = cancelled. */
+  programRunAsync(token: object, state: FloatArray, dim: number, means: Float64Array, variances: Float64Array,
+    logWeights: Float64Array, code: Uint32Array, consts: Float64Array, kinds: Uint8Array, seedLo: number,
+    seedHi: number, streams: Uint32Array | null, report: Float64Array): Promise<void>;
+  /** A cancellation token for programRunAsync. */
+  programToken(): object;
+  /** Makes the runs holding this token stop before their next operation. */
+  programCancel(token: object): void;
 }
 
 /** Which implementation runs the kernels. */
@@ -37,45 +52,32 @@ export interface Info {
   nativeError?: string;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const requireHere = createRequire(import.meta.url);
-const version: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-
-function loadNative(): { binding?: NativeBinding; error?: string } {
-  try {
-    const load = requireHere('node-gyp-build') as (dir: string) => NativeBinding;
-    return { binding: load(root) };
-  } catch (err) {
-    let reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    const installError = join(root, 'build', 'tweedie-install-error.txt');
-    if (existsSync(installError)) reason += `; at install: ${readFileSync(installError, 'utf8').trim()}`;
-    return { error: reason };
-  }
-}
+// Loading the addon, environment variables and warnings go through the platform seam
+// (src/platform/): Node.js here, no addon in the browser build.
+const version: string = packageVersion();
 
 function configure(binding: NativeBinding): void {
-  const simd = process.env.TWEEDIE_SIMD;
+  const simd = env('TWEEDIE_SIMD');
   if (simd) {
     let ok = false;
     try {
       ok = binding.setSimd(simd);
     } catch (err) {
-      process.emitWarning(`TWEEDIE_SIMD: ${(err as Error).message}`, { code: 'TWEEDIE_SIMD' });
+      warn(`TWEEDIE_SIMD: ${(err as Error).message}`, 'TWEEDIE_SIMD');
     }
     if (!ok) {
-      process.emitWarning(`TWEEDIE_SIMD=${simd} is not available on this CPU; using ${binding.info().simd}`,
-        { code: 'TWEEDIE_SIMD' });
+      warn(`TWEEDIE_SIMD=${simd} is not available on this CPU; using ${binding.info().simd}`, 'TWEEDIE_SIMD');
     }
   }
-  const threads = process.env.TWEEDIE_THREADS;
+  const threads = env('TWEEDIE_THREADS');
   if (threads) {
     const n = Number(threads);
     if (Number.isInteger(n) && n >= 1 && n <= 256) binding.setThreads(n);
-    else process.emitWarning(`TWEEDIE_THREADS=${threads} ignored: expected an integer from 1 to 256`, { code: 'TWEEDIE_THREADS' });
+    else warn(`TWEEDIE_THREADS=${threads} ignored: expected an integer from 1 to 256`, 'TWEEDIE_THREADS');
   }
 }
 
-const requested = process.env.TWEEDIE_BACKEND;
+const requested = env('TWEEDIE_BACKEND');
 if (requested !== undefined && requested !== '' && requested !== 'js' && requested !== 'native' && requested !== 'auto') {
   throw new Error(`TWEEDIE_BACKEND must be 'js', 'native' or 'auto', not '${requested}'`);
 }

@@ -5,10 +5,9 @@
  * x_s | x_t between two noise levels. Formulas: native/core/mixture.h.
  * @module
  */
-import { totalmem } from 'node:os';
 import { kernels, native, type NativeBinding } from './backend.js';
 import { rangeError, shapeError, typeError } from './errors.js';
-import { mixturePosteriorInWorker } from './js/mixture.js';
+import { mixturePosteriorInWorker, totalmem } from './platform/index.js';
 import type { FloatArray, Kernels, PerRow, Uint64Like } from './types.js';
 import {
   floatArray, nonNegativeInt, options, outArray, overlaps, perRow, positiveInt, rowsOf, streamIds, uint64Words,
@@ -63,7 +62,18 @@ export type PosteriorResult<T extends FloatArray, W extends PosteriorRequest = P
   { [K in keyof W & PosteriorOutput as W[K] extends true | FloatArray ? never : W[K] extends false | undefined ? never : K]?: T };
 
 /** The request used when none is given: every output except the [batch, K] responsibilities. */
-export type DefaultPosteriorRequest = { mean: true; score: true; logDensity: true; entropy: true; variance: true };
+export type DefaultPosteriorRequest = {
+  /** E[x0 | x_t] [batch, dim]. */
+  mean: true;
+  /** grad log p_t(x_t) [batch, dim]. */
+  score: true;
+  /** log p_t(x_t) [batch], nats. */
+  logDensity: true;
+  /** Entropy of the responsibilities [batch], nats. */
+  entropy: true;
+  /** trace Cov[x0 | x_t] / dim [batch]. */
+  variance: true;
+};
 
 /** Options of {@link GaussianMixture.sample}. */
 export interface MixtureSampleOptions {
@@ -86,7 +96,12 @@ export interface TransitionLevels {
   /** Level of the given x (alpha >= 0, sigma > 0). */
   from: NoiseLevel;
   /** Level of the draws: alpha > 0, sigma >= 0, and sigma / alpha below that of `from`. */
-  to: { alpha: PerRow; sigma: PerRow };
+  to: {
+    /** Signal scale of the draws, per row or shared. */
+    alpha: PerRow;
+    /** Noise scale of the draws, per row or shared. */
+    sigma: PerRow;
+  };
 }
 
 /** Options of {@link GaussianMixture.transition}. */
@@ -97,10 +112,15 @@ export interface TransitionOptions extends MixtureSampleOptions {
 
 /** The plain-JSON form of a mixture (see {@link GaussianMixture.toJSON}). */
 export interface GaussianMixtureJSON {
+  /** Always 'tweedie.GaussianMixture'. */
   format: 'tweedie.GaussianMixture';
+  /** Format version, 1. */
   version: 1;
+  /** Dimension of the data. */
   dim: number;
+  /** Number of components K. */
   components: number;
+  /** Which variances the mixture has (see {@link VarianceKind}). */
   kind: VarianceKind;
   /** Means [K * dim], row-major. */
   means: number[];
@@ -439,12 +459,19 @@ export class GaussianMixture {
    * - variance [batch]: trace Cov[x0 | x_t] / dim (data units squared).
    * If |x - alpha mu_k|^2 / C_k overflows a double for every component, logDensity is -Infinity
    * and the nearest components take all the responsibility.
+   * Without `want`: all outputs but responsibilities.
+   * @param x - noisy data [batch, dim], Float32Array or Float64Array, finite
+   * @param level - alpha (finite >= 0) and sigma (finite > 0), one number or one per row
+   * @returns an object holding mean, score, logDensity, entropy and variance
+   */
+  posterior<T extends FloatArray>(x: T, level: NoiseLevel): PosteriorResult<T, DefaultPosteriorRequest>;
+  /**
+   * {@link GaussianMixture.posterior} with the outputs chosen by `want`.
    * @param x - noisy data [batch, dim], Float32Array or Float64Array, finite
    * @param level - alpha (finite >= 0) and sigma (finite > 0), one number or one per row
    * @param want - which outputs (default: all but responsibilities); `true` allocates, an array is filled
    * @returns an object holding exactly the requested outputs
    */
-  posterior<T extends FloatArray>(x: T, level: NoiseLevel): PosteriorResult<T, DefaultPosteriorRequest>;
   posterior<T extends FloatArray, W extends PosteriorRequest>(x: T, level: NoiseLevel, want: W): PosteriorResult<T, W>;
   posterior<T extends FloatArray>(x: T, level: NoiseLevel, want?: PosteriorRequest): Partial<Record<PosteriorOutput, T>> {
     const plan = this.#plan(x, level, want);
@@ -454,8 +481,10 @@ export class GaussianMixture {
 
   /**
    * {@link GaussianMixture.posterior} off the main thread: the native kernel on the libuv
-   * thread pool, or the TypeScript twin in a worker thread on the js backend. x and the levels
-   * are copied when it is called; the outputs (given arrays are filled) when it resolves.
+   * thread pool, or the TypeScript twin in a worker thread on the js backend. In the browser
+   * build the twin runs on the calling thread after one yield to the event loop (no Web Worker).
+   * x and the levels are copied when it is called; the outputs (given arrays are filled) when it
+   * resolves.
    * Bad arguments reject the promise with the errors posterior throws.
    */
   posteriorAsync<T extends FloatArray>(x: T, level: NoiseLevel): Promise<PosteriorResult<T, DefaultPosteriorRequest>>;

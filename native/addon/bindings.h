@@ -21,6 +21,11 @@ Napi::Value MixturePosterior(const Napi::CallbackInfo& info);
 Napi::Value MixturePosteriorAsync(const Napi::CallbackInfo& info);
 // step (step_binding.cc)
 Napi::Value Lincomb(const Napi::CallbackInfo& info);
+// native sampling loop (program_binding.cc)
+Napi::Value ProgramRun(const Napi::CallbackInfo& info);
+Napi::Value ProgramRunAsync(const Napi::CallbackInfo& info);
+Napi::Value ProgramToken(const Napi::CallbackInfo& info);
+Napi::Value ProgramCancel(const Napi::CallbackInfo& info);
 
 }  // namespace tweedie_addon
 
@@ -35,4 +40,8 @@ Napi::Value Lincomb(const Napi::CallbackInfo& info);
   TWEEDIE_BINDING("copyBytes", CopyBytes)          \
   TWEEDIE_BINDING("mixturePosterior", MixturePosterior) \
   TWEEDIE_BINDING("mixturePosteriorAsync", MixturePosteriorAsync) \
-  TWEEDIE_BINDING("lincomb", Lincomb)
+  TWEEDIE_BINDING("lincomb", Lincomb)              \
+  TWEEDIE_BINDING("programRun", ProgramRun)        \
+  TWEEDIE_BINDING("programRunAsync", ProgramRunAsync) \
+  TWEEDIE_BINDING("programToken", ProgramToken)    \
+  TWEEDIE_BINDING("programCancel", ProgramCancel)

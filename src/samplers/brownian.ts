@@ -51,7 +51,26 @@ export interface BrownianTreeOptions {
   sigmaMin: number;
   /** Upper end of the path, >= sigmaMin. */
   sigmaMax: number;
+  /**
+   * The array operations (default: the step kernel, fill(0) and set): a recording run
+   * (src/samplers/program.ts) substitutes its own to capture the tree's work as a program.
+   */
+  ops?: TreeOps;
 }
+
+/** The array operations of a {@link BrownianTree}: the step kernel's lincomb, zero and copy. */
+export interface TreeOps {
+  lincomb(out: Float64Array, dim: number, terms: Float64Array[], coef: Float64Array, coefPerRow: boolean,
+    noise: Uint32Array | null, streams: Uint32Array | null): void;
+  zero(a: Float64Array): void;
+  copy(dst: Float64Array, src: Float64Array): void;
+}
+
+const kernelOps: TreeOps = {
+  lincomb: (out, dim, terms, coef, coefPerRow, noise, streams) => kernels().lincomb(out, dim, terms, coef, coefPerRow, noise, streams),
+  zero: (a) => a.fill(0),
+  copy: (dst, src) => dst.set(src),
+};
 
 interface Cached { sigma: number; w: Float64Array; used: number }
 
@@ -70,6 +89,7 @@ export class BrownianTree {
   private readonly cache: Cached[];
   private readonly c2 = new Float64Array(2);
   private readonly c3 = new Float64Array(3);
+  private readonly ops: TreeOps;
   private clock = 0;
 
   constructor(o: BrownianTreeOptions) {
@@ -79,6 +99,7 @@ export class BrownianTree {
     this.sMax = o.sigmaMax;
     this.words = Uint32Array.of(o.seed[0], o.seed[1], 0);
     this.streams = o.streams;
+    this.ops = o.ops ?? kernelOps;
     const range = Math.log(o.sigmaMax) - Math.log(o.sigmaMin);
     this.depth = range > 0 ? Math.min(BROWNIAN_MAX_DEPTH, Math.max(1, Math.ceil(Math.log2(range / BROWNIAN_TOL)))) : 0;
     this.wa = new Float64Array(n);
@@ -96,7 +117,7 @@ export class BrownianTree {
     const hi = Math.min(Math.max(sigma, sigmaNext), this.sMax);
     const lo = Math.max(Math.min(sigma, sigmaNext), this.sMin);
     if (!(hi > lo)) {
-      this.out.fill(0);
+      this.ops.zero(this.out);
       return this.out;
     }
     const wHi = this.at(hi);
@@ -104,7 +125,7 @@ export class BrownianTree {
     const k = 1 / Math.sqrt(hi - lo);
     this.c2[0] = k;
     this.c2[1] = -k;
-    kernels().lincomb(this.out, this.dim, [wHi, wLo], this.c2, false, null, null);
+    this.ops.lincomb(this.out, this.dim, [wHi, wLo], this.c2, false, null, null);
     return this.out;
   }
 
@@ -132,13 +153,13 @@ export class BrownianTree {
 
   private draw(out: Float64Array, terms: Float64Array[], c: Float64Array, tag: number): void {
     this.words[2] = tag;
-    kernels().lincomb(out, this.dim, terms, c, false, this.words, this.streams);
+    this.ops.lincomb(out, this.dim, terms, c, false, this.words, this.streams);
   }
 
   /** W(s) for s in [sMin, sMax] into w, descending from the root. */
   private evaluate(s: number, w: Float64Array): void {
     if (s <= this.sMin || this.depth === 0) {
-      w.fill(0);
+      this.ops.zero(w);
       return;
     }
     const { wa, wb } = this;
@@ -146,13 +167,13 @@ export class BrownianTree {
     let tB = this.sMax;
     let uA = Math.log(tA);
     let uB = Math.log(tB);
-    wa.fill(0);
-    wb.fill(0);
+    this.ops.zero(wa);
+    this.ops.zero(wb);
     this.c2[0] = 0;
     this.c2[1] = Math.sqrt(tB - tA);
     this.draw(wb, [wb], this.c2, BROWNIAN_TAG);
     if (s >= tB) {
-      w.set(wb);
+      this.ops.copy(w, wb);
       return;
     }
     let node = 1;
@@ -177,13 +198,13 @@ export class BrownianTree {
         node = 2 * node + 1;
       }
       if (s === tA) {
-        w.set(wa);
+        this.ops.copy(w, wa);
         return;
       }
     }
     const wt = (s - tA) / (tB - tA);
     this.c2[0] = 1 - wt;
     this.c2[1] = wt;
-    kernels().lincomb(w, this.dim, [wa, wb], this.c2, false, null, null);
+    this.ops.lincomb(w, this.dim, [wa, wb], this.c2, false, null, null);
   }
 }

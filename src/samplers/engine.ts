@@ -93,7 +93,8 @@ export class Run {
   readonly extra: Record<string, number> = {};
   private readonly noiseSampler?: NoiseSampler;
   private readonly noiseWords: Uint32Array;
-  private readonly streams: Uint32Array | null;
+  /** Stream id words per row (lo, hi), or null for the row index. */
+  protected readonly streams: Uint32Array | null;
   private readonly coefs: Float64Array[] = [];
   private noiseScratch?: FloatArray;
 
@@ -133,7 +134,7 @@ export class Run {
   combine(out: FloatArray, terms: FloatArray[], c: number[]): void {
     const coef = this.coefs[c.length];
     for (let j = 0; j < c.length; j++) coef[j] = c[j];
-    kernels().lincomb(out, this.dim, terms, coef, false, null, null);
+    this.lincomb(out, terms, coef, false, null);
   }
 
   /**
@@ -142,7 +143,7 @@ export class Run {
    * own step sizes (dopri5) or step lengths (the Langevin corrector).
    */
   combineRows(out: FloatArray, terms: FloatArray[], coef: Float64Array): void {
-    kernels().lincomb(out, this.dim, terms, coef, true, null, null);
+    this.lincomb(out, terms, coef, true, null);
   }
 
   /**
@@ -155,8 +156,8 @@ export class Run {
     coef[1] = 1;
     this.noiseWords[2] = noiseTag(step, stage);
     // 0 * 0 + 1 * z = z exactly: a pure draw through the step kernel.
-    into.fill(0);
-    kernels().lincomb(into, this.dim, [into], coef, false, this.noiseWords, this.streams);
+    this.zero(into);
+    this.lincomb(into, [into], coef, false, this.noiseWords);
     return into;
   }
 
@@ -180,7 +181,7 @@ export class Run {
     for (let j = 0; j < c.length; j++) coef[j] = c[j];
     coef[c.length] = cz;
     this.noiseWords[2] = noiseTag(step, stage);
-    kernels().lincomb(out, this.dim, terms, coef, false, this.noiseWords, this.streams);
+    this.lincomb(out, terms, coef, false, this.noiseWords);
   }
 
   /**
@@ -193,7 +194,7 @@ export class Run {
   noiseFor(into: FloatArray, step: number, stage: number, sigma: number, sigmaNext: number,
     path?: { z: FloatArray; from: number; mid: number }): FloatArray {
     if (this.noiseSampler) {
-      into.set(this.userNoise(sigma, sigmaNext, step));
+      this.copy(into, this.userNoise(sigma, sigmaNext, step));
       return into;
     }
     this.normals(into, step, stage);
@@ -206,7 +207,28 @@ export class Run {
     return into;
   }
 
-  private userNoise(sigma: number, sigmaNext: number, step: number): FloatArray {
+  /**
+   * The step kernel on this run's rows: every array operation of a run goes through lincomb,
+   * zero and copy, so that a recording run (src/samplers/program.ts) can capture them as a
+   * program for the native loop instead of running them.
+   */
+  protected lincomb(out: FloatArray, terms: FloatArray[], coef: Float64Array, coefPerRow: boolean,
+    noise: Uint32Array | null): void {
+    kernels().lincomb(out, this.dim, terms, coef, coefPerRow, noise, noise ? this.streams : null);
+  }
+
+  /** a <- 0. */
+  protected zero(a: FloatArray): void {
+    a.fill(0);
+  }
+
+  /** dst <- src (rounded once when dst is a Float32Array and src a Float64Array). */
+  protected copy(dst: FloatArray, src: FloatArray): void {
+    dst.set(src);
+  }
+
+  /** The noiseSampler's noise of a step, checked, in the state's dtype. */
+  protected userNoise(sigma: number, sigmaNext: number, step: number): FloatArray {
     let z: unknown;
     try {
       z = (this.noiseSampler as NoiseSampler)(sigma, sigmaNext);
@@ -221,7 +243,7 @@ export class Run {
     }
     if (z.constructor === this.x.constructor) return z;
     this.noiseScratch ??= this.buffer();
-    this.noiseScratch.set(z);
+    this.copy(this.noiseScratch, z);
     return this.noiseScratch;
   }
 }

@@ -7,13 +7,14 @@
 import { rangeError, typeError } from '../errors.js';
 import type { FloatArray, Uint64Like } from '../types.js';
 import { floatArray, options, positiveInt, rowsOf, streamIds, uint64Words } from '../validate.js';
-import { BrownianTree } from './brownian.js';
+import { BrownianTree, type BrownianTreeOptions } from './brownian.js';
 import { dopri5 } from './dopri5.js';
 import { dpmSolver3 } from './dpmsolver.js';
 import { type Model, type NoiseSampler, Run, type SamplerFn, type StepInfo, runAsync, runSync } from './engine.js';
 import {
   dpm2, dpm2Ancestral, dpmpp2m, dpmpp2mSde, dpmpp2sAncestral, dpmpp3mSde, dpmppSde, euler, eulerAncestral, heun, lms,
 } from './kdiffusion.js';
+import { type ProgramSetup, recordProgram, runProgramAsync, runProgramSync } from './program.js';
 import { eulerMaruyama } from './sde.js';
 import { unipc } from './unipc.js';
 
@@ -149,7 +150,11 @@ export interface SampleOptions {
   noise?: 'independent' | 'brownian';
   /** Replaces the built-in noise; called where k-diffusion calls its noise sampler. */
   noiseSampler?: NoiseSampler;
-  /** Called after each step's first model evaluation (k-diffusion's callback). */
+  /**
+   * Called after each step's first model evaluation (k-diffusion's callback). With a
+   * GaussianMixture model, giving onStep runs the JavaScript loop instead of the native one
+   * (the same results; one JavaScript round trip per step).
+   */
   onStep?: (info: StepInfo) => void;
   /** Stops the run between steps; the Promise rejects with an AbortError. */
   signal?: AbortSignal;
@@ -169,7 +174,12 @@ export interface SampleResult {
 
 const NON_NEGATIVE = ['eta', 'sNoise', 'sChurn'] as const;
 
-function prepare(opts: SampleOptions): { run: Run; sampler: SamplerFn; o: SampleOptions } {
+/** A validated run: what both the JavaScript loop and the native loop (program.ts) are made from. */
+interface Prepared extends ProgramSetup {
+  o: SampleOptions;
+}
+
+function prepare(opts: SampleOptions): Prepared {
   const o = options<SampleOptions>('options', opts);
   const fn = (SAMPLERS as Record<string, SamplerFn>)[o.sampler as string];
   if (typeof o.sampler !== 'string' || !Object.hasOwn(SAMPLERS, o.sampler) || !fn) {
@@ -241,21 +251,26 @@ function prepare(opts: SampleOptions): { run: Run; sampler: SamplerFn; o: Sample
   const rows = x.length / dim;
   const seed = uint64Words('seed', o.seed ?? 0);
   const streams = o.sampleIds === undefined ? null : streamIds('sampleIds', o.sampleIds, rows);
-  let noiseSampler = o.noiseSampler;
+  let brownian: BrownianTreeOptions | null = null;
   if (o.noise === 'brownian') {
     const lastPositive = sigmas[sigmas.length - 1] > 0 ? sigmas[sigmas.length - 1] : sigmas[sigmas.length - 2];
-    const tree = new BrownianTree({ rows, dim, seed, streams, sigmaMin: lastPositive, sigmaMax: sigmas[0] });
-    noiseSampler = tree.noiseSampler();
+    brownian = { rows, dim, seed, streams, sigmaMin: lastPositive, sigmaMax: sigmas[0] };
   }
-  const run = new Run({
-    x, dim, sigmas, seed, streams, noiseSampler,
+  return {
+    o, model: o.model, samplerId: o.sampler, sampler: fn, x, dim, sigmas, seed, streams, brownian,
+    noiseSampler: o.noiseSampler, onStep: o.onStep,
     options: {
       eta: o.eta, sNoise: o.sNoise, sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, order: o.order, solverType: o.solverType,
       variant: o.variant, disableCorrector: o.disableCorrector, lowerOrderFinal: o.lowerOrderFinal, nfe: o.nfe,
       snr: o.snr, correctorSteps: o.correctorSteps, rtol: o.rtol, atol: o.atol,
     },
-  });
-  return { run, sampler: fn, o };
+  };
+}
+
+/** The JavaScript loop's Run (the Brownian tree, when asked for, is made here). */
+function jsRun(p: Prepared): Run {
+  const noiseSampler = p.brownian ? new BrownianTree(p.brownian).noiseSampler() : p.noiseSampler;
+  return new Run({ x: p.x, dim: p.dim, sigmas: p.sigmas, seed: p.seed, streams: p.streams, noiseSampler, options: p.options });
 }
 
 /** A validated copy of a sigma grid. */
@@ -277,13 +292,19 @@ function sigmaGrid(v: unknown): Float64Array {
 }
 
 /**
- * Runs a sampler with a synchronous model. The caller's `x` is never written.
+ * Runs a sampler with a synchronous model. The caller's `x` is never written. With a
+ * GaussianMixture model on the native backend the whole loop runs in native code (program.ts:
+ * the same bits as the JavaScript loop; not with onStep, a noiseSampler, 'dopri5' or the
+ * Langevin corrector, which keep the JavaScript loop).
  * @throws TypeError/RangeError for bad options; an Error naming the step when the model
  * throws or returns something invalid; an AbortError when `signal` aborts between steps.
  */
 export function sampleSync(opts: SampleOptions): SampleResult {
-  const { run, sampler, o } = prepare(opts);
-  runSync(sampler, run, o.model, o.onStep, o.signal);
+  const p = prepare(opts);
+  const program = recordProgram(p);
+  if (program) return runProgramSync(program, p.o.signal);
+  const run = jsRun(p);
+  runSync(p.sampler, run, p.model, p.onStep, p.o.signal);
   return result(run);
 }
 
@@ -291,10 +312,16 @@ export function sampleSync(opts: SampleOptions): SampleResult {
  * Runs a sampler; the model may return a Promise. Resolves to the final state and the number
  * of model evaluations; rejects with an AbortError when `signal` aborts (checked between
  * steps), or an Error naming the step when the model fails. The caller's `x` is never written.
+ * With a GaussianMixture model on the native backend the whole loop runs in native code on the
+ * libuv thread pool, leaving the event loop free, and `signal` stops it between two kernel
+ * calls (as sampleSync: not with onStep, a noiseSampler, 'dopri5' or the Langevin corrector).
  */
 export async function sample(opts: SampleOptions): Promise<SampleResult> {
-  const { run, sampler, o } = prepare(opts);
-  await runAsync(sampler, run, o.model, o.onStep, o.signal);
+  const p = prepare(opts);
+  const program = recordProgram(p);
+  if (program) return runProgramAsync(program, p.o.signal);
+  const run = jsRun(p);
+  await runAsync(p.sampler, run, p.model, p.onStep, p.o.signal);
   return result(run);
 }
 
