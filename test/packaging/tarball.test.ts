@@ -96,7 +96,7 @@ describe('the npm tarball', function () {
     // back, so that the compile happens only when the native sources changed.
     const stage = join(work, 'package');
     const cache = `.cache/prebuild-${target}`;
-    for (const item of ['package.json', 'README.md', 'binding.gyp', 'native/core', 'native/addon', 'scripts', 'src',
+    for (const item of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'native/core', 'native/addon', 'scripts', 'src',
       'tsconfig.json', 'tsconfig.build.json', cache]) {
       if (existsSync(join(root, item))) cpSync(join(root, item), join(stage, item), { recursive: true });
     }
@@ -132,7 +132,7 @@ describe('the npm tarball', function () {
   });
 
   it('holds the compiled JS, the types, the native sources, binding.gyp, the install script and the prebuild', () => {
-    for (const f of ['package.json', 'README.md', 'binding.gyp', 'scripts/install.cjs', 'dist/index.js', 'dist/index.d.ts',
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'scripts/install.cjs', 'dist/index.js', 'dist/index.d.ts',
       'dist/browser.js', 'dist/backend.js', 'dist/platform/node.js', 'dist/cli/main.js']) {
       expect(files, f).to.include(f);
     }
