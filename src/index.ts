@@ -22,7 +22,7 @@ export * as schedules from './schedules.js';
 export type { ContinuousSchedule, DiscreteSchedule, TimestepSpacing } from './schedules.js';
 export * as sigmas from './sigmas.js';
 export { sample, sampleSync, samplerIds } from './samplers/index.js';
-export type { DenoiserFn, Model, NoiseSampler, SampleOptions, SampleResult, SamplerId, StepInfo } from './samplers/index.js';
+export type { DenoiserFn, MixtureDenoiser, Model, NoiseSampler, SampleOptions, SampleResult, SamplerId, StepInfo } from './samplers/index.js';
 export { wrapModel, type NetworkFn, type WrapModelOptions } from './samplers/wrap.js';
 export type { RandomNormalOptions } from './rng.js';
 export type { FloatArray, PerRow, Uint64Like } from './types.js';

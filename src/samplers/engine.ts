@@ -15,7 +15,9 @@ export type DenoiserFn = (x: FloatArray, sigma: Float64Array) => FloatArray | Pr
 
 /** Anything with the mixture's denoise method (GaussianMixture): evaluated without a JS callback. */
 export interface MixtureDenoiser {
+  /** Dimension of the data. */
   readonly dim: number;
+  /** E[x0 | x_t] for x [batch, dim] at (alpha, sigma), written into `out` when given. */
   denoise(x: FloatArray, level: { alpha: number | ArrayLike<number>; sigma: number | ArrayLike<number> }, out?: FloatArray): FloatArray;
 }
 

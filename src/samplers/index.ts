@@ -37,7 +37,13 @@ const SAMPLER_KEYS = [
 ] as const;
 
 /** Every sampler id, with its implementation. */
-const SAMPLERS = {
+/** A sampler id (README, "Samplers"; shared/reference update rules in src/samplers/*.ts). */
+export type SamplerId =
+  | 'euler' | 'euler-ancestral' | 'heun' | 'dpm2' | 'dpm2-ancestral' | 'lms' | 'dpmpp-2s-ancestral' | 'dpmpp-sde'
+  | 'dpmpp-2m' | 'dpmpp-3m' | 'dpmpp-2m-sde' | 'dpmpp-3m-sde' | 'ddim' | 'ddpm' | 'edm' | 'unipc' | 'dpm-solver-3'
+  | 'euler-maruyama' | 'dopri5';
+
+const SAMPLERS: Record<SamplerId, SamplerFn> = {
   euler,
   'euler-ancestral': (run: Run) => eulerAncestral(run, 1),
   heun,
@@ -57,10 +63,7 @@ const SAMPLERS = {
   'dpm-solver-3': dpmSolver3,
   'euler-maruyama': eulerMaruyama,
   dopri5,
-} satisfies Record<string, SamplerFn>;
-
-/** A sampler id. */
-export type SamplerId = keyof typeof SAMPLERS;
+};
 
 /** The sampler ids, in a stable order. */
 export const samplerIds: readonly SamplerId[] = Object.keys(SAMPLERS) as SamplerId[];
@@ -101,8 +104,9 @@ export interface SampleOptions {
   sNoise?: number;
   /** EDM churn (euler, heun, dpm2, edm): total churn S_churn (default 0). */
   sChurn?: number;
-  /** Churn only where sTmin <= sigma <= sTmax (defaults 0 and Infinity). */
+  /** Churn only where sTmin <= sigma <= sTmax: the lower bound (default 0). */
   sTmin?: number;
+  /** Churn only where sTmin <= sigma <= sTmax: the upper bound (default Infinity). */
   sTmax?: number;
   /** 'lms': the order (1-4, default 4). 'unipc': the order p of UniPC-p (1-3, default 2 as diffusers' solver_order). */
   order?: number;
@@ -139,6 +143,7 @@ export interface SampleOptions {
    * more steps but no accuracy (the state is rounded to float32 at every stage).
    */
   rtol?: number;
+  /** 'dopri5': absolute tolerance (see rtol). */
   atol?: number;
   /**
    * SDE and ancestral samplers: 'independent' (default) draws each step's noise from the counter-based
