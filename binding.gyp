@@ -61,13 +61,13 @@
           # the x86-64 baseline: common flags only
           "target_name": "tweedie_sse2",
           "type": "static_library",
-          "sources": ["native/core/simd/sse2.cc"],
+          "sources": ["native/core/simd/sse2.cc", "native/core/simd/mixture_sse2.cc"],
           "cflags_cc": ["<@(tweedie_simd_cflags)"]
         },
         {
           "target_name": "tweedie_avx2",
           "type": "static_library",
-          "sources": ["native/core/simd/avx2.cc"],
+          "sources": ["native/core/simd/avx2.cc", "native/core/simd/mixture_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma", "<@(tweedie_simd_cflags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] }
         }
@@ -79,7 +79,7 @@
           # NEON is part of the arm64 baseline: common flags only
           "target_name": "tweedie_neon",
           "type": "static_library",
-          "sources": ["native/core/simd/neon.cc"],
+          "sources": ["native/core/simd/neon.cc", "native/core/simd/mixture_neon.cc"],
           "cflags_cc": ["<@(tweedie_simd_cflags)"]
         }
       ]

@@ -7,12 +7,13 @@
  */
 import { type Case, type Context, backends, copyCase, formatReport, label, machine, parseArgs, type Reference, type Result,
   runCases, type Suite, type Target } from './harness.js';
+import { mixtureSuite } from './mixture.js';
 import { noiseSuite } from './noise.js';
 import { rngSuite } from './rng.js';
 import { samplersSuite } from './samplers.js';
 
 /** Suites in report order; new kernel families add theirs here. */
-const suites: Suite[] = [rngSuite, noiseSuite, samplersSuite];
+const suites: Suite[] = [rngSuite, noiseSuite, mixtureSuite, samplersSuite];
 
 const opts = parseArgs();
 const m = machine();

@@ -31,7 +31,10 @@ const sh = (cmd, cmdArgs) => {
 // The core once, instrumented for coverage; vector files with their own target flags.
 const objects = [];
 const sources = readdirSync('native/core').filter((f) => f.endsWith('.cc')).map((f) => [join('native/core', f), []]);
-if (x86) sources.push(['native/core/simd/sse2.cc', []], ['native/core/simd/avx2.cc', ['-mavx2', '-mfma']]);
+if (x86) {
+  sources.push(['native/core/simd/sse2.cc', []], ['native/core/simd/avx2.cc', ['-mavx2', '-mfma']],
+    ['native/core/simd/mixture_sse2.cc', []], ['native/core/simd/mixture_avx2.cc', ['-mavx2', '-mfma']]);
+}
 for (const [src, extra] of sources) {
   const obj = join(buildDir, src.replaceAll('/', '_').replace(/\.cc$/, '.o'));
   sh(clang, [...common, '-fsanitize=fuzzer-no-link', ...extra, '-c', src, '-o', obj]);

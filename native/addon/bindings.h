@@ -19,6 +19,7 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info);
 // mixture (mixture_binding.cc)
 Napi::Value MixturePosterior(const Napi::CallbackInfo& info);
 Napi::Value MixturePosteriorAsync(const Napi::CallbackInfo& info);
+Napi::Value MixtureFmaPeak(const Napi::CallbackInfo& info);
 // step (step_binding.cc)
 Napi::Value Lincomb(const Napi::CallbackInfo& info);
 // native sampling loop (program_binding.cc)
@@ -40,6 +41,7 @@ Napi::Value ProgramCancel(const Napi::CallbackInfo& info);
   TWEEDIE_BINDING("copyBytes", CopyBytes)          \
   TWEEDIE_BINDING("mixturePosterior", MixturePosterior) \
   TWEEDIE_BINDING("mixturePosteriorAsync", MixturePosteriorAsync) \
+  TWEEDIE_BINDING("mixtureFmaPeak", MixtureFmaPeak) \
   TWEEDIE_BINDING("lincomb", Lincomb)              \
   TWEEDIE_BINDING("programRun", ProgramRun)        \
   TWEEDIE_BINDING("programRunAsync", ProgramRunAsync) \

@@ -7,7 +7,10 @@
 #include <new>
 #include <string>
 
+#include "../core/kernels.h"
 #include "../core/mixture.h"
+#include "../core/parallel.h"
+#include "../core/simd/mixture_kernels.h"
 #include "args.h"
 #include "bindings.h"
 
@@ -263,6 +266,44 @@ Napi::Value MixturePosterior(const Napi::CallbackInfo& info) {
       p.x.type == napi_float64_array ? run_posterior<double>(p) : run_posterior<float>(p);
   check_status(env, status);
   return env.Undefined();
+}
+
+// mixtureFmaPeak(iterations, dtype, threads) -> number: the benchmarks' compute yardstick. Runs
+// `threads` parts at once on the thread pool, each `iterations` rounds of independent 8-lane
+// float32 (160 float64 when dtype is 'float64') AVX2 FMA chains, 320 flops per round (160 for
+// float64); returns a checksum (the caller times the call). Throws a RangeError when the CPU has
+// no AVX2+FMA or the addon was built without the x86 vector levels.
+Napi::Value MixtureFmaPeak(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsNumber()) {
+    throw_type(env, "mixtureFmaPeak(iterations: number, dtype: 'float32' | 'float64', threads: number)");
+    return env.Undefined();
+  }
+  const double iters = info[0].As<Napi::Number>().DoubleValue();
+  const double threads = info[2].As<Napi::Number>().DoubleValue();
+  const std::string dtype = info[1].As<Napi::String>().Utf8Value();
+  if (!(iters >= 1 && iters <= 1e12) || !(threads >= 1 && threads <= 256) || (dtype != "float32" && dtype != "float64")) {
+    throw_range(env, "mixtureFmaPeak: iterations in [1, 1e12], dtype 'float32' or 'float64', threads in [1, 256]");
+    return env.Undefined();
+  }
+#if defined(TWEEDIE_X86_SIMD)
+  if (!tweedie::simd_level_supported(tweedie::SimdLevel::kAvx2)) {
+    throw_range(env, "mixtureFmaPeak: this CPU has no AVX2+FMA");
+    return env.Undefined();
+  }
+  const long n = static_cast<long>(iters);
+  const bool f32 = dtype == "float32";
+  double sums[256] = {};
+  tweedie::run_parts(static_cast<int>(threads), [&](int p) {
+    sums[p] = f32 ? static_cast<double>(tweedie::fma_peak_avx2_f32(n)) : tweedie::fma_peak_avx2_f64(n);
+  });
+  double total = 0;
+  for (int p = 0; p < static_cast<int>(threads); ++p) total += sums[p];
+  return Napi::Number::New(env, total);
+#else
+  throw_range(env, "mixtureFmaPeak: built without the x86-64 vector levels");
+  return env.Undefined();
+#endif
 }
 
 // mixturePosteriorAsync(same arguments) -> Promise<undefined>: the outputs are filled when it resolves.

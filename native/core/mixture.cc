@@ -1,13 +1,19 @@
-// Scalar reference kernel of the mixture posterior (see mixture.h for the formulas). Every
-// expression below has a twin in src/js/mixture.ts with the same operands in the same order;
-// only exp and log may differ (by an ulp) between the two languages.
+// The mixture posterior: the scalar reference kernel (see mixture.h for the formulas), used at
+// SIMD level "scalar", and the dispatch to the vector path of the active SIMD level
+// (native/core/simd/mixture_kernels.h; tolerance tier, checked against this reference by
+// native/test/mixture_test.cc). Every expression of the scalar kernel has a twin in
+// src/js/mixture.ts with the same operands in the same order; only exp and log may differ (by an
+// ulp) between the two languages.
 #include "mixture.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <new>
 
+#include "kernels.h"
 #include "parallel.h"
+#include "simd/mixture_kernels.h"
 
 namespace tweedie {
 namespace {
@@ -16,6 +22,8 @@ constexpr double kLog2Pi = 1.8378770664093454835606594728112;  // log(2 pi)
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Rows of less work than this (K * dim multiply-adds) share a part: waking threads costs more.
 constexpr size_t kMinWorkPerPart = 1 << 16;
+// The same for the vector path, which does that work several times faster.
+constexpr size_t kMinVectorWorkPerPart = 1 << 18;
 
 bool mul_ok(size_t a, size_t b, size_t* out) { return !__builtin_mul_overflow(a, b, out); }
 bool add_ok(size_t a, size_t b, size_t* out) { return !__builtin_add_overflow(a, b, out); }
@@ -262,14 +270,111 @@ class Kernel {
 };
 
 // Parts for rows of K * dim work each: enough rows per part to be worth a thread.
-size_t part_count(size_t rows, size_t components, size_t dim) {
+size_t part_count(size_t rows, size_t components, size_t dim, size_t min_work = kMinWorkPerPart) {
   size_t work;
   if (!mul_ok(components, dim, &work) || work == 0) work = ~size_t(0);
-  const size_t min_rows = work >= kMinWorkPerPart ? 1 : kMinWorkPerPart / work;
+  const size_t min_rows = work >= min_work ? 1 : min_work / work;
   size_t parts = (rows + min_rows - 1) / min_rows;
   const size_t threads = static_cast<size_t>(thread_count());
   if (parts > threads) parts = threads;
   return parts == 0 ? 1 : parts;
+}
+
+// The vector table of the active SIMD level, or null for the scalar reference.
+const MixtureVectorTable* vector_table() {
+  switch (current_simd_level()) {
+#if defined(TWEEDIE_X86_SIMD)
+    case SimdLevel::kSse2: return &mixture_sse2_table();
+    case SimdLevel::kAvx2: return &mixture_avx2_table();
+#endif
+#if defined(TWEEDIE_ARM_NEON)
+    case SimdLevel::kNeon: return &mixture_neon_table();
+#endif
+    default: return nullptr;
+  }
+}
+
+// How one call is split: parts, rows per part and bytes of workspace per part (vector path:
+// its own workspace, then the scalar row workspace for rows handed back).
+struct VectorPlan {
+  size_t parts, chunk, vector_bytes, scalar_bytes, part_bytes;
+};
+
+bool vector_plan(const MixtureVectorTable& t, size_t rows, const MixtureModel& model, bool f32, VectorPlan* plan) {
+  const size_t K = model.components, dim = model.dim;
+  size_t parts = part_count(rows, K, dim, kMinVectorWorkPerPart);
+  const size_t chunk = (rows + parts - 1) / parts;
+  parts = (rows + chunk - 1) / chunk;
+  size_t vbytes, sdoubles, sbytes, pbytes;
+  if (!t.workspace_bytes(chunk, K, dim, model.variances_length, f32, &vbytes) || !part_doubles(K, dim, &sdoubles) ||
+      !mul_ok(sdoubles, sizeof(double), &sbytes) || !add_ok(vbytes, sbytes, &pbytes) || !add_ok(pbytes, 63, &pbytes))
+    return false;
+  pbytes = pbytes / 64 * 64;
+  *plan = VectorPlan{parts, chunk, vbytes, sbytes, pbytes};
+  return true;
+}
+
+// The scalar fallback row for the vector path (rows whose quadratics all overflow).
+template <typename T>
+struct ScalarRow {
+  const Kernel* kernel;
+  const T* x;
+  size_t dim;
+  const MixtureLevels* levels;
+  const MixtureOutputs<T>* out;
+  size_t K;
+
+  static void call(const void* self, size_t b, void* buffer) {
+    const ScalarRow& s = *static_cast<const ScalarRow*>(self);
+    double* base = static_cast<double*>(buffer);
+    Workspace w;
+    w.l = base;
+    w.r = w.l + s.K;
+    w.h = w.r + s.K;
+    w.ic = w.h + s.K;
+    w.g = w.ic + s.K;
+    w.acc_mean = w.g + s.K;
+    w.acc_score = w.acc_mean + s.dim;
+    w.xr = w.acc_score + s.dim;
+    w.cached = false;
+    w.cached_alpha = w.cached_sigma = 0;
+    s.kernel->row(b, s.x + b * s.dim, s.levels->alpha[b * s.levels->alpha_stride],
+                  s.levels->sigma[b * s.levels->sigma_stride], w, *s.out);
+  }
+};
+
+void call_rows(const MixtureVectorTable& t, const MixturePart<double>& part) { t.rows_f64(part); }
+void call_rows(const MixtureVectorTable& t, const MixturePart<float>& part) { t.rows_f32(part); }
+
+template <typename T>
+MixtureStatus vector_posterior(const MixtureVectorTable& t, const T* x, size_t rows, const MixtureModel& model,
+                               const MixtureLevels& levels, const MixtureOutputs<T>& out) {
+  VectorPlan plan;
+  size_t total;
+  if (!vector_plan(t, rows, model, sizeof(T) == 4, &plan) || !mul_ok(plan.part_bytes, plan.parts, &total) ||
+      !add_ok(total, 64, &total))
+    return MixtureStatus::kSizeOverflow;
+  unsigned char* buffer = new (std::nothrow) unsigned char[total];
+  if (buffer == nullptr) return MixtureStatus::kNoMemory;
+  unsigned char* aligned = buffer + (64 - reinterpret_cast<uintptr_t>(buffer) % 64) % 64;
+  const Kernel kernel(model);
+  const ScalarRow<T> scalar{&kernel, x, model.dim, &levels, &out, model.components};
+  run_parts(static_cast<int>(plan.parts), [&](int p) {
+    unsigned char* base = aligned + static_cast<size_t>(p) * plan.part_bytes;
+    MixturePart<T> part;
+    part.x = x;
+    part.begin = static_cast<size_t>(p) * plan.chunk;
+    part.end = part.begin + plan.chunk < rows ? part.begin + plan.chunk : rows;
+    part.model = &model;
+    part.levels = &levels;
+    part.out = &out;
+    part.workspace = base;
+    part.scalar_workspace = base + plan.vector_bytes;
+    part.scalar_row = MixtureScalarRow{&ScalarRow<T>::call, &scalar};
+    call_rows(t, part);
+  });
+  delete[] buffer;
+  return MixtureStatus::kOk;
 }
 
 }  // namespace
@@ -279,6 +384,18 @@ MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim
   if (!part_doubles(components, dim, &per_part) || !mul_ok(per_part, part_count(rows, components, dim), &total) ||
       !mul_ok(total, sizeof(double), bytes))
     return MixtureStatus::kSizeOverflow;
+  if (const MixtureVectorTable* t = vector_table()) {
+    // The vector path's need (the larger of float32 and float64 input; diagonal variances
+    // need the least, so an isotropic model of this shape bounds every kind).
+    const MixtureModel probe{components, dim, nullptr, nullptr, 1, nullptr};
+    for (bool f32 : {false, true}) {
+      VectorPlan plan;
+      size_t vtotal;
+      if (rows > 0 && (!vector_plan(*t, rows, probe, f32, &plan) || !mul_ok(plan.part_bytes, plan.parts, &vtotal)))
+        return MixtureStatus::kSizeOverflow;
+      if (rows > 0 && vtotal > *bytes) *bytes = vtotal;
+    }
+  }
   return MixtureStatus::kOk;
 }
 
@@ -286,6 +403,7 @@ template <typename T>
 MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
                                 const MixtureOutputs<T>& out) {
   if (rows == 0) return MixtureStatus::kOk;
+  if (const MixtureVectorTable* t = vector_table()) return vector_posterior(*t, x, rows, model, levels, out);
   const size_t K = model.components, dim = model.dim;
   size_t per_part, total;
   size_t parts = part_count(rows, K, dim);

@@ -9,7 +9,12 @@
 //   score_j = -sum_k r_k e_kj / C_kj;  m_kj = mu_kj + (alpha v_kj / C_kj) e_kj;  D_j = sum_k r_k m_kj
 //   (the gain alpha v / C is bounded, so m_kj stays finite where e / C overflows, e.g. zero variances)
 //   variance = sum_k r_k (sum_j v_kj sigma^2 / C_kj + |m_k - D|^2) / dim
-// The operation order is fixed and mirrored by src/js/mixture.ts.
+// At SIMD level "scalar" the operation order is fixed and mirrored by src/js/mixture.ts (the
+// reference). The vector levels (native/core/simd/mixture_kernels.h: a float32 screen of the
+// cross terms x.mu_k with rigorous error bounds that drops only components negligible in every
+// output, float64 tiles for the rest, a vector exp) are in the tolerance tier: every output within
+// the twin rule 2 ulp + 1e-12 C of the reference (native/test/mixture_test.cc, fuzz_mixture.cc),
+// computing e_kj = x_j - alpha mu_kj with the reference's two roundings wherever it is used.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -55,8 +60,10 @@ enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2 };
 // kSizeOverflow when that does not fit in size_t.
 MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes);
 
-// Computes the requested outputs for x [rows, dim]. Rows are split over the thread pool; each
-// row's arithmetic is the same whatever the split, so results do not depend on the thread count.
+// Computes the requested outputs for x [rows, dim] with the kernel of the active SIMD level.
+// Rows are split over the thread pool; each row's arithmetic is the same whatever the split (and
+// whatever other rows share its vector tile), so results do not depend on the thread count.
+// Small calls (batch * K * dim below about 2^18) run on the calling thread alone.
 // Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow or
 // kNoMemory no output has been touched.
 template <typename T>

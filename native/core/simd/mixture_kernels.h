@@ -1,0 +1,75 @@
+// The vector mixture-posterior path: the interface between native/core/mixture.cc (which
+// splits rows over threads and owns the scalar reference) and the per-level translation units
+// native/core/simd/mixture_<level>.cc (each built with its own target flags). Only plain data
+// and function pointers cross it, so nothing compiled with -mavx2 is shared with baseline code.
+//
+// Algorithm (formulas as in ../mixture.h; everything that reaches an output is float64):
+// - isotropic components (shared, per component, empirical) with dim >= kMixtureScreenMinDim:
+//   a float32 screen computes every cross term x.mu_k in register-blocked tiles (rows x
+//   components, dim the reduction), giving each log density l_k with a rigorous error bound;
+//   components that are certainly negligible (l_k < max l - T, T chosen per row so that their
+//   total contribution to every output is below half the smallest subnormal of the output
+//   type) are dropped, and the rest are computed exactly in float64 by direct differences.
+//   Rows where too many components survive are "dense" and take the float64 path below.
+// - dense rows: float64 tiles over (rows x components) computing the direct difference
+//   sum_j (x_j - a mu_kj)^2 (or, for dim >= kMixtureCrossMinDim, the cross-term form
+//   |x|^2 - 2a x.mu + a^2 |mu|^2 with a per-pair cancellation check that falls back to the
+//   direct difference), then the log-sum-exp with a vector exp, then the posterior mean and
+//   score as a second tiled product weights [rows, K] x means [K, dim] plus the x term.
+// - diagonal variances: direct differences per (row, component), vectorised over dim.
+// Every decision is made per row from that row's data, and every row's arithmetic is the same
+// whatever rows share its tile or thread, so results do not depend on the thread count.
+#pragma once
+#include <cstddef>
+
+#include "../mixture.h"
+
+namespace tweedie {
+
+// The scalar reference for one row (native/core/mixture.cc), for the rows the vector path hands
+// back: those where every quadratic overflows.
+struct MixtureScalarRow {
+  void (*fn)(const void* self, size_t row, void* scalar_workspace);
+  const void* self;
+};
+
+// One part of a call: rows [begin, end) of x.
+template <typename T>
+struct MixturePart {
+  const T* x;
+  size_t begin, end;
+  const MixtureModel* model;
+  const MixtureLevels* levels;
+  const MixtureOutputs<T>* out;
+  unsigned char* workspace;  // workspace_bytes(end - begin, ...) bytes, 64-byte aligned
+  void* scalar_workspace;    // for scalar_row
+  MixtureScalarRow scalar_row;
+};
+
+struct MixtureVectorTable {
+  // Bytes of workspace a part of `rows` rows needs (false when that overflows size_t).
+  bool (*workspace_bytes)(size_t rows, size_t components, size_t dim, size_t variances_length, bool f32,
+                          size_t* bytes);
+  void (*rows_f64)(const MixturePart<double>& part);
+  void (*rows_f32)(const MixturePart<float>& part);
+  // Test hook: out[i] = exp(x[i]) for x[i] <= 0 by the level's vector exp.
+  void (*exp_nonpositive)(const double* x, double* out, size_t n);
+};
+
+#if defined(TWEEDIE_X86_SIMD)
+const MixtureVectorTable& mixture_sse2_table();  // mixture_sse2.cc (baseline flags)
+const MixtureVectorTable& mixture_avx2_table();  // mixture_avx2.cc (-mavx2 -mfma)
+#endif
+#if defined(TWEEDIE_ARM_NEON)
+const MixtureVectorTable& mixture_neon_table();  // mixture_neon.cc
+#endif
+
+// The FMA peak yardstick (bench): `iterations` rounds of 2 x 10 independent 8-lane float32
+// FMA chains (AVX2+FMA) on one thread; returns a value that depends on every lane so that the
+// work cannot be elided. 320 flops per iteration.
+#if defined(TWEEDIE_X86_SIMD)
+float fma_peak_avx2_f32(long iterations);
+double fma_peak_avx2_f64(long iterations);  // 4-lane float64 chains: 160 flops per iteration
+#endif
+
+}  // namespace tweedie

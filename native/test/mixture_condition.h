@@ -1,0 +1,105 @@
+// The condition sums of the twin rule (reliability.md 3.3) for the mixture posterior, ported
+// from test/helpers/mixture-reference.ts (referenceRow): per output element, C = the sum of the
+// absolute values of the terms that make it up, including the way errors in the log-domain
+// terms l_k move the responsibilities. Shared by native/test/mixture_test.cc and
+// native/fuzz/fuzz_mixture.cc; a tolerance is then 2 ulp(b) + 1e-12 C.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace mixture_condition {
+
+struct Model {
+  size_t K, dim;
+  const double* means;      // [K, dim]
+  const double* variances;  // length K * dim, K or 1
+  size_t vlen;
+  const double* weights;  // [K], normalised
+  double var(size_t k, size_t j) const {
+    return vlen == K * dim ? variances[k * dim + j] : variances[vlen == 1 ? 0 : k];
+  }
+};
+
+struct Cond {
+  std::vector<double> r, mean, score;
+  double logd = 0, entropy = 0, variance = 0;
+};
+
+inline Cond condition(const Model& m, const double* x, double a, double s) {
+  const size_t K = m.K, dim = m.dim;
+  const double inf = HUGE_VAL;
+  std::vector<double> l(K), L(K);
+  for (size_t k = 0; k < K; ++k) {
+    if (m.weights[k] == 0) {
+      l[k] = -inf;
+      continue;
+    }
+    double acc = std::log(m.weights[k]), mag = std::fabs(acc);
+    for (size_t j = 0; j < dim; ++j) {
+      const double C = a * a * m.var(k, j) + s * s;
+      const double e = x[j] - a * m.means[k * dim + j];
+      const double t1 = std::log(2 * M_PI * C), t2 = e * e / C;
+      acc -= 0.5 * (t1 + t2);
+      mag += 0.5 * (std::fabs(t1) + t2);
+    }
+    l[k] = acc;
+    L[k] = mag;
+  }
+  double mx = -inf;
+  for (double v : l) mx = std::fmax(mx, v);
+  std::vector<double> r(K);
+  double S = 0;
+  for (size_t k = 0; k < K; ++k) S += (r[k] = std::exp(l[k] - mx));
+  for (double& v : r) v /= S;
+  double Lbar = 0;
+  for (size_t k = 0; k < K; ++k) Lbar += r[k] * L[k];
+  Cond out;
+  out.r.resize(K);
+  for (size_t k = 0; k < K; ++k) out.r[k] = r[k] * (1 + L[k] + Lbar);
+  for (size_t k = 0; k < K; ++k) {
+    if (r[k] > 0) {
+      const double lr = l[k] - mx - std::log(S);
+      out.entropy += out.r[k] * (1 + std::fabs(lr)) + r[k] * (1 + L[k] + Lbar + std::fabs(lr));
+    }
+  }
+  out.logd = 1 + Lbar + std::fabs(mx + std::log(S)) + std::log(static_cast<double>(K));
+  out.mean.assign(dim, 0);
+  out.score.assign(dim, 0);
+  std::vector<double> mk(K * dim), mterm(K * dim), mean(dim, 0);
+  for (size_t k = 0; k < K; ++k) {
+    for (size_t j = 0; j < dim; ++j) {
+      const double mu = m.means[k * dim + j], v = m.var(k, j), C = a * a * v + s * s;
+      const double e = x[j] - a * mu, u = e / C, umag = (std::fabs(x[j]) + std::fabs(a * mu)) / C;
+      // a v (.) is exactly 0 when a v = 0, also where e / C overflows (alpha = 0 at tiny sigma)
+      const double av = a * v;
+      mk[k * dim + j] = mu + (av == 0 ? 0.0 : av * u);
+      mterm[k * dim + j] = std::fabs(mu) + (av == 0 ? 0.0 : av * umag);
+      mean[j] += r[k] * mk[k * dim + j];
+      if (r[k] + out.r[k] == 0) continue;  // a weight-0 term adds 0 (even where its magnitude overflows)
+      out.mean[j] += (r[k] + out.r[k]) * mterm[k * dim + j];
+      out.score[j] += (r[k] + out.r[k]) * umag;
+    }
+  }
+  for (size_t k = 0; k < K; ++k) {
+    double tr = 0, c2 = 0;
+    for (size_t j = 0; j < dim; ++j) {
+      const double v = m.var(k, j), C = a * a * v + s * s;
+      tr += v * s * s / C;
+      const double bb = std::fabs(mk[k * dim + j] - mean[j]) + mterm[k * dim + j] + out.mean[j];
+      c2 += bb * bb;
+    }
+    if (r[k] + out.r[k] != 0) out.variance += (r[k] + out.r[k]) * (tr + c2);
+  }
+  out.variance /= static_cast<double>(dim);
+  return out;
+}
+
+// One ulp of b in the output type (an upper bound, as ulpOf in the TS helper).
+inline double ulp_of(double b, bool f32) {
+  return f32 ? std::fmax(std::fabs(b) * 0x1p-23, 0x1p-149) : std::fmax(std::fabs(b) * 0x1p-52, 4.9406564584124654e-324);
+}
+
+inline double tolerance(double b, double cond, bool f32) { return 2 * ulp_of(b, f32) + 1e-12 * cond; }
+
+}  // namespace mixture_condition
