@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 
 namespace tweedie_addon {
@@ -16,6 +17,23 @@ struct ArrayArg {
   napi_typedarray_type type = napi_int8_array;
   size_t element_size = 1;
   bool present = false;  // false when the argument was null or undefined (optional arrays)
+};
+
+// A heap block that frees itself; allocation never throws (exceptions are disabled).
+class OwnedBytes {
+ public:
+  OwnedBytes() = default;
+  OwnedBytes(const OwnedBytes&) = delete;
+  OwnedBytes& operator=(const OwnedBytes&) = delete;
+  ~OwnedBytes() { delete[] data_; }
+  bool allocate(size_t bytes) {
+    data_ = new (std::nothrow) uint8_t[bytes == 0 ? 1 : bytes];
+    return data_ != nullptr;
+  }
+  uint8_t* data() const { return data_; }
+
+ private:
+  uint8_t* data_ = nullptr;
 };
 
 // The same `code` as the TypeScript layer's argument errors (src/errors.ts).

@@ -153,23 +153,6 @@ bool check_status(Napi::Env env, tweedie::MixtureStatus status) {
   return true;
 }
 
-// A heap block that frees itself; allocation never throws (exceptions are disabled).
-class OwnedBytes {
- public:
-  OwnedBytes() = default;
-  OwnedBytes(const OwnedBytes&) = delete;
-  OwnedBytes& operator=(const OwnedBytes&) = delete;
-  ~OwnedBytes() { delete[] data_; }
-  bool allocate(size_t bytes) {
-    data_ = new (std::nothrow) uint8_t[bytes == 0 ? 1 : bytes];
-    return data_ != nullptr;
-  }
-  uint8_t* data() const { return data_; }
-
- private:
-  uint8_t* data_ = nullptr;
-};
-
 // Runs mixturePosterior on the libuv pool. The inputs are copied when the call is made (the
 // caller may change or transfer its arrays meanwhile); the outputs are computed into owned
 // buffers and copied into the caller's arrays on the main thread, which are kept alive by

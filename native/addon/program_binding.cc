@@ -115,23 +115,6 @@ struct Runner {
   }
 };
 
-// A heap block that frees itself; allocation never throws (exceptions are disabled).
-class OwnedBytes {
- public:
-  OwnedBytes() = default;
-  OwnedBytes(const OwnedBytes&) = delete;
-  OwnedBytes& operator=(const OwnedBytes&) = delete;
-  ~OwnedBytes() { delete[] data_; }
-  bool allocate(size_t bytes) {
-    data_ = new (std::nothrow) uint8_t[bytes == 0 ? 1 : bytes];
-    return data_ != nullptr;
-  }
-  uint8_t* data() const { return data_; }
-
- private:
-  uint8_t* data_ = nullptr;
-};
-
 // Runs a program on the libuv pool. The inputs are copied when the call is made (the caller
 // may change or transfer its arrays meanwhile); the state is run in an owned buffer and copied
 // into the caller's state array (kept alive by a reference) on the main thread, with the report.
