@@ -67,6 +67,7 @@ describe('samplers: convergence orders (measured slopes as N doubles)', () => {
       name: 'DPM-Solver++(3M)', sampler: 'dpmpp-3m', p: 2, Ns: [160, 320, 640],
       why: 'the 3M update of k-diffusion / diffusers / dpm-solver weights its second difference D2 by half of what third order needs, so it is second order',
     },
+    { name: 'DPM-Solver++(3M) with thirdOrder (D2 at full weight)', sampler: 'dpmpp-3m', extra: { thirdOrder: true }, p: 3, Ns: [80, 160, 320] },
   ];
   for (const c of cases) {
     const lo = c.p - 0.3;
@@ -80,7 +81,7 @@ describe('samplers: convergence orders (measured slopes as N doubles)', () => {
     });
   }
 
-  it('DPM-Solver++(3M) is not exact for a denoiser quadratic in lambda, a third-order multistep rule would be (the D2 weight)', () => {
+  it('DPM-Solver++(3M) is not exact for a denoiser quadratic in lambda, a third-order multistep rule (and thirdOrder: true) is (the D2 weight)', () => {
     // D(x; sigma) = q(lambda), lambda = -ln sigma, independent of x: the PF-ODE is linear,
     // x(sigma_t) = (sigma_t / sigma_s) x_s + sigma_t int e^lambda q dlambda, and a third-order
     // multistep step from exact history is exact for quadratic q. Two short first steps (1e-4 in
@@ -98,6 +99,23 @@ describe('samplers: convergence orders (measured slopes as N doubles)', () => {
     const u3 = tw.sampleSync({ model, sampler: 'unipc', sigmas: grid, x: Float64Array.of(1), dim: 1, order: 3, disableCorrector: true, lowerOrderFinal: false }).x[0];
     expect(Math.abs(u3 - x), 'UniP-3 (third-order multistep predictor)').to.be.below(1e-6);
     expect(Math.abs(m3 - x), 'DPM-Solver++(3M)').to.be.above(1e-3);
+    const t3 = tw.sampleSync({ model, sampler: 'dpmpp-3m', sigmas: grid, x: Float64Array.of(1), dim: 1, thirdOrder: true }).x[0];
+    expect(Math.abs(t3 - x), 'DPM-Solver++(3M), thirdOrder').to.be.below(1e-6);
+
+    // The SDE form's drift (eta = 1, noise switched off by sNoise = 0) solves dx/dlambda = -2 (x - q):
+    // x_t = e^{-2 l_t} (e^{2 l_s} x_s + G(l_t) - G(l_s)), int 2 e^{2l} (a + b l + c l^2) = e^{2l} (a - b/2 + c/2 + (b - c) l + c l^2).
+    const G = (l: number): number => Math.exp(2 * l) * (0.3 - 0.35 + 0.55 + (0.7 - 1.1) * l + 1.1 * l * l);
+    const sdeStep = (y: number, s: number, t: number): number => {
+      const ls = -Math.log(s);
+      const lt = -Math.log(t);
+      return Math.exp(-2 * lt) * (Math.exp(2 * ls) * y + G(lt) - G(ls));
+    };
+    let y = 1;
+    for (let i = 0; i + 1 < grid.length; i++) y = sdeStep(y, grid[i], grid[i + 1]);
+    const sde = (thirdOrder: boolean): number =>
+      tw.sampleSync({ model, sampler: 'dpmpp-3m-sde', sigmas: grid, x: Float64Array.of(1), dim: 1, eta: 1, sNoise: 0, thirdOrder }).x[0];
+    expect(Math.abs(sde(true) - y), 'DPM-Solver++(3M) SDE drift, thirdOrder').to.be.below(1e-6);
+    expect(Math.abs(sde(false) - y), 'DPM-Solver++(3M) SDE drift, reference').to.be.above(1e-3);
   });
 });
 

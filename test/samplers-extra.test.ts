@@ -336,6 +336,8 @@ describe('new samplers: common behaviour', () => {
       ['dpmpp-sde brownian', { sampler: 'dpmpp-sde', noise: 'brownian' }],
       ['dpmpp-2m-sde brownian', { sampler: 'dpmpp-2m-sde', noise: 'brownian', sampleIds: [9, 3, 1, 0] }],
       ['dopri5 1e-7', { sampler: 'dopri5', rtol: 1e-7, atol: 1e-7 }],
+      ['dpmpp-3m thirdOrder', { sampler: 'dpmpp-3m', thirdOrder: true }],
+      ['dpmpp-3m-sde thirdOrder', { sampler: 'dpmpp-3m-sde', thirdOrder: true }],
     ];
     const hashes: Record<string, string> = {};
     for (const [name, v] of variants) {
@@ -357,6 +359,8 @@ describe('new samplers: bad options', () => {
     expect(() => tw.sampleSync({ ...base, sampler: 'unipc', disableCorrector: 1 as never })).to.throw(TypeError, /boolean for disableCorrector/);
     expect(() => tw.sampleSync({ ...base, sampler: 'unipc', lowerOrderFinal: 'no' as never })).to.throw(TypeError, /boolean for lowerOrderFinal/);
     expect(() => tw.sampleSync({ ...base, sampler: 'euler', variant: 'bh1' })).to.throw(TypeError, /sampler 'euler'.* for variant/);
+    expect(() => tw.sampleSync({ ...base, sampler: 'dpmpp-3m', thirdOrder: 1 as never })).to.throw(TypeError, /boolean for thirdOrder/);
+    expect(() => tw.sampleSync({ ...base, sampler: 'dpmpp-2m', thirdOrder: true })).to.throw(TypeError, /sampler 'dpmpp-2m'.* for thirdOrder/);
     expect(() => tw.sampleSync({ ...base, sampler: 'dpm-solver-3', nfe: 0 })).to.throw(RangeError, /integer >= 1 for nfe/);
     expect(() => tw.sampleSync({ ...base, sampler: 'dpm-solver-3', nfe: 2.5 })).to.throw(RangeError, /nfe/);
     expect(() => tw.sampleSync({ ...base, sampler: 'dpm-solver-3', nfe: '6' as never })).to.throw(RangeError, /nfe/);
@@ -386,4 +390,5 @@ const GOLDEN_VARIANTS: Record<string, string> = {
   'dpm-solver-3 nfe 10': '526e075f70f8844d', 'euler-maruyama corrector': 'a90a4ad5c6caa1dd',
   'euler-maruyama brownian': '1bbd850fa31f3812', 'euler-ancestral brownian': 'e7cb9d5253c4eb3f',
   'dpmpp-sde brownian': '7f8a69123d8f1314', 'dpmpp-2m-sde brownian': '6ca150d081bd0f6c', 'dopri5 1e-7': '0e088298f3eaf919',
+  'dpmpp-3m thirdOrder': 'c4661e296d1ef7e3', 'dpmpp-3m-sde thirdOrder': 'a65e939262a2e81e',
 };

@@ -26,14 +26,14 @@ const ANCESTRAL = ['eta', 'sNoise', 'noise'] as const;
 const SAMPLER_OPTIONS: Record<string, readonly string[]> = {
   euler: CHURN, heun: CHURN, dpm2: CHURN, edm: CHURN,
   'euler-ancestral': ANCESTRAL, 'dpm2-ancestral': ANCESTRAL, 'dpmpp-2s-ancestral': ANCESTRAL, 'dpmpp-sde': ANCESTRAL,
-  'dpmpp-3m-sde': ANCESTRAL, ddim: ANCESTRAL, ddpm: ['sNoise', 'noise'],
-  'dpmpp-2m-sde': [...ANCESTRAL, 'solverType'], lms: ['order'], 'dpmpp-2m': [], 'dpmpp-3m': [],
+  'dpmpp-3m-sde': [...ANCESTRAL, 'thirdOrder'], ddim: ANCESTRAL, ddpm: ['sNoise', 'noise'],
+  'dpmpp-2m-sde': [...ANCESTRAL, 'solverType'], lms: ['order'], 'dpmpp-2m': [], 'dpmpp-3m': ['thirdOrder'],
   unipc: ['order', 'variant', 'disableCorrector', 'lowerOrderFinal'], 'dpm-solver-3': ['nfe'],
   'euler-maruyama': ['snr', 'correctorSteps', 'noise'], dopri5: ['rtol', 'atol'],
 };
 const SAMPLER_KEYS = [
   'eta', 'sNoise', 'sChurn', 'sTmin', 'sTmax', 'order', 'solverType', 'variant', 'disableCorrector', 'lowerOrderFinal',
-  'nfe', 'snr', 'correctorSteps', 'rtol', 'atol', 'noise',
+  'thirdOrder', 'nfe', 'snr', 'correctorSteps', 'rtol', 'atol', 'noise',
 ] as const;
 
 /** Every sampler id, with its implementation. */
@@ -118,6 +118,13 @@ export interface SampleOptions {
   disableCorrector?: boolean;
   /** 'unipc': lower the order near the end, to at most the steps left (default true, as diffusers). */
   lowerOrderFinal?: boolean;
+  /**
+   * 'dpmpp-3m', 'dpmpp-3m-sde': weight the second divided difference D2 by what a third-order
+   * multistep rule needs, twice the weight of k-diffusion, diffusers and the DPM-Solver repository
+   * (whose update is therefore second order asymptotically: docs/cross-checks.md, "DPM-Solver++(3M) is second order").
+   * Default false: the reference formula, reproduced to float64 rounding.
+   */
+  thirdOrder?: boolean;
   /**
    * 'dpm-solver-3': an NFE budget (integer >= 1) spent by DPM-Solver-fast's allocation: floor(nfe / 3) + 1
    * steps uniform in log sigma from sigmas[0] to the last positive sigma, orders [3, ..., 3, 2, 1] or
@@ -222,7 +229,7 @@ function prepare(opts: SampleOptions): Prepared {
     throw typeError('solverType', "'midpoint' or 'heun'", o.solverType);
   }
   if (o.variant !== undefined && o.variant !== 'bh1' && o.variant !== 'bh2') throw typeError('variant', "'bh1' or 'bh2'", o.variant);
-  for (const key of ['disableCorrector', 'lowerOrderFinal'] as const) {
+  for (const key of ['disableCorrector', 'lowerOrderFinal', 'thirdOrder'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw typeError(key, 'a boolean', o[key]);
   }
   if (o.nfe !== undefined && (typeof o.nfe !== 'number' || !Number.isSafeInteger(o.nfe) || o.nfe < 1)) {
@@ -266,7 +273,7 @@ function prepare(opts: SampleOptions): Prepared {
     noiseSampler: o.noiseSampler, onStep: o.onStep,
     options: {
       eta: o.eta, sNoise: o.sNoise, sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, order: o.order, solverType: o.solverType,
-      variant: o.variant, disableCorrector: o.disableCorrector, lowerOrderFinal: o.lowerOrderFinal, nfe: o.nfe,
+      variant: o.variant, disableCorrector: o.disableCorrector, lowerOrderFinal: o.lowerOrderFinal, thirdOrder: o.thirdOrder, nfe: o.nfe,
       snr: o.snr, correctorSteps: o.correctorSteps, rtol: o.rtol, atol: o.atol,
     },
   };

@@ -350,11 +350,16 @@ export function* dpmpp2mSde(run: Run): Gen {
   }
 }
 
-/** 'dpmpp-3m-sde' (eta 1) and 'dpmpp-3m' (eta 0, deterministic): DPM-Solver++(3M). NFE N. */
+/**
+ * 'dpmpp-3m-sde' (eta 1) and 'dpmpp-3m' (eta 0, deterministic): DPM-Solver++(3M). NFE N.
+ * The reference update adds -phi3 D2 with D2 = (d1_0 - d1_1) / (r0 + r1) ~ h^2 D''/2, half of
+ * the h^2 D'' a third-order rule needs; `thirdOrder` doubles that term (docs/cross-checks.md).
+ */
 export function* dpmpp3mSde(run: Run, defaultEta = 1): Gen {
   const { x, sigmas } = run;
   const eta = num(run, 'eta', defaultEta);
   const sNoise = num(run, 'sNoise', 1);
+  const d2Weight = run.options.thirdOrder === true ? 2 : 1;
   let D = run.buffer();
   let D1 = run.buffer();
   let D2 = run.buffer();
@@ -377,7 +382,7 @@ export function* dpmpp3mSde(run: Run, defaultEta = 1): Gen {
       if (h2 !== undefined && h1 !== undefined) {
         const r0 = h1 / h;
         const r1 = h2 / h;
-        const phi3 = phi2 / hEta - 0.5;
+        const phi3 = (phi2 / hEta - 0.5) * d2Weight;
         const q = r0 / (r0 + r1);
         const a = phi2 * (1 + q) - phi3 / (r0 + r1); // weight of d1_0 = (D - D1) / r0
         const b = phi2 * q - phi3 / (r0 + r1); // weight of -d1_1 = -(D1 - D2) / r1
