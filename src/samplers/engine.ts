@@ -287,9 +287,18 @@ function acceptOutput(out: unknown, into: FloatArray, step: number, sigma: numbe
   if (out !== into) into.set(out);
 }
 
-/** Runs a sampler to completion with a synchronous model. */
-export function runSync(sampler: SamplerFn, run: Run, model: Model, onStep?: (info: StepInfo) => void,
-  signal?: AbortSignal): void {
+/** A JavaScript model call the loop needs: the request and the sigma per row to pass. */
+interface ModelCall {
+  req: Extract<Request, { kind: 'eval' }>;
+  sigma: Float64Array;
+}
+
+/**
+ * The sampling loop both drivers share: runs the sampler, serves steps and mixture models
+ * itself, and yields each JavaScript model call, taking back the model's raw output.
+ */
+function* loop(sampler: SamplerFn, run: Run, model: Model, onStep?: (info: StepInfo) => void,
+  signal?: AbortSignal): Generator<ModelCall, void, unknown> {
   const sigmaBuf = new Float64Array(run.rows);
   if (signal?.aborted) throw abortError(signal);
   const gen = sampler(run);
@@ -305,9 +314,21 @@ export function runSync(sampler: SamplerFn, run: Run, model: Model, onStep?: (in
       model.denoise(req.x, { alpha: 1, sigma: req.sigma }, req.into);
       continue;
     }
+    const out: unknown = yield { req, sigma: fillSigma(sigmaBuf, req.sigma) };
+    if (signal?.aborted) throw abortError(signal);
+    acceptOutput(out, req.into, req.step, req.sigma);
+  }
+}
+
+/** Runs a sampler to completion with a synchronous model. */
+export function runSync(sampler: SamplerFn, run: Run, model: Model, onStep?: (info: StepInfo) => void,
+  signal?: AbortSignal): void {
+  const calls = loop(sampler, run, model, onStep, signal);
+  for (let c = calls.next(); !c.done;) {
+    const { req, sigma } = c.value;
     let out: unknown;
     try {
-      out = model(req.x, fillSigma(sigmaBuf, req.sigma));
+      out = (model as DenoiserFn)(req.x, sigma);
     } catch (err) {
       throw stepError(`The model threw at step ${req.step} (sigma = ${sigmaText(req.sigma)})`, err);
     }
@@ -315,35 +336,22 @@ export function runSync(sampler: SamplerFn, run: Run, model: Model, onStep?: (in
       (out as Promise<unknown>).then(undefined, () => undefined);
       throw new TypeError(`The model returned a Promise at step ${req.step}: use tw.sample (async) for async models`);
     }
-    acceptOutput(out, req.into, req.step, req.sigma);
+    c = calls.next(out);
   }
 }
 
 /** Runs a sampler to completion, awaiting the model; cancellation is checked between steps. */
 export async function runAsync(sampler: SamplerFn, run: Run, model: Model, onStep?: (info: StepInfo) => void,
   signal?: AbortSignal): Promise<void> {
-  const sigmaBuf = new Float64Array(run.rows);
-  if (signal?.aborted) throw abortError(signal);
-  const gen = sampler(run);
-  for (let r = gen.next(); !r.done; r = gen.next()) {
-    const req = r.value;
-    if (req.kind === 'step') {
-      onStep?.(req.info);
-      if (signal?.aborted) throw abortError(signal);
-      continue;
-    }
-    run.nfe++;
-    if (isMixture(model)) {
-      model.denoise(req.x, { alpha: 1, sigma: req.sigma }, req.into);
-      continue;
-    }
+  const calls = loop(sampler, run, model, onStep, signal);
+  for (let c = calls.next(); !c.done;) {
+    const { req, sigma } = c.value;
     let out: unknown;
     try {
-      out = await model(req.x, fillSigma(sigmaBuf, req.sigma));
+      out = await (model as DenoiserFn)(req.x, sigma);
     } catch (err) {
       throw stepError(`The model failed at step ${req.step} (sigma = ${sigmaText(req.sigma)})`, err);
     }
-    if (signal?.aborted) throw abortError(signal);
-    acceptOutput(out, req.into, req.step, req.sigma);
+    c = calls.next(out);
   }
 }
