@@ -11,9 +11,10 @@ import { mixtureSuite } from './mixture.js';
 import { noiseSuite } from './noise.js';
 import { rngSuite } from './rng.js';
 import { samplersSuite } from './samplers.js';
+import { stepSuite } from './step.js';
 
 /** Suites in report order; new kernel families add theirs here. */
-const suites: Suite[] = [rngSuite, noiseSuite, mixtureSuite, samplersSuite];
+const suites: Suite[] = [rngSuite, noiseSuite, stepSuite, mixtureSuite, samplersSuite];
 
 const opts = parseArgs();
 const m = machine();

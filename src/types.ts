@@ -29,6 +29,12 @@ export interface Kernels {
   lincomb(out: FloatArray, dim: number, terms: FloatArray[], coef: Float64Array, coefPerRow: boolean,
     noise: Uint32Array | null, streams: Uint32Array | null): void;
   /**
+   * Checks a model's output and copies it: returns the index of src's first NaN or infinity, or -1
+   * after copying src into out (rounded once to out's dtype). out may be src (then it only checks),
+   * never a partial overlap; out's content is unspecified when the result is >= 0.
+   */
+  copyFinite(out: FloatArray, src: FloatArray): number;
+  /**
    * Exact posterior of a diagonal Gaussian mixture at each row of x [rows, dim] (formulas:
    * native/core/mixture.h): means [K, dim]; variances of length K * dim, K or 1; logWeights [K]
    * (normalised, -Infinity for zero weights); alpha, sigma of length 1 or rows. Each output

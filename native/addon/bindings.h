@@ -22,6 +22,7 @@ Napi::Value MixturePosteriorAsync(const Napi::CallbackInfo& info);
 Napi::Value MixtureFmaPeak(const Napi::CallbackInfo& info);
 // step (step_binding.cc)
 Napi::Value Lincomb(const Napi::CallbackInfo& info);
+Napi::Value CopyFinite(const Napi::CallbackInfo& info);
 // native sampling loop (program_binding.cc)
 Napi::Value ProgramRun(const Napi::CallbackInfo& info);
 Napi::Value ProgramRunAsync(const Napi::CallbackInfo& info);
@@ -43,6 +44,7 @@ Napi::Value ProgramCancel(const Napi::CallbackInfo& info);
   TWEEDIE_BINDING("mixturePosteriorAsync", MixturePosteriorAsync) \
   TWEEDIE_BINDING("mixtureFmaPeak", MixtureFmaPeak) \
   TWEEDIE_BINDING("lincomb", Lincomb)              \
+  TWEEDIE_BINDING("copyFinite", CopyFinite)        \
   TWEEDIE_BINDING("programRun", ProgramRun)        \
   TWEEDIE_BINDING("programRunAsync", ProgramRunAsync) \
   TWEEDIE_BINDING("programToken", ProgramToken)    \

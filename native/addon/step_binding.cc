@@ -1,4 +1,4 @@
-// Bindings of the step family: lincomb.
+// Bindings of the step family: lincomb, copyFinite.
 #include "../core/step.h"
 #include "args.h"
 #include "bindings.h"
@@ -10,7 +10,7 @@ namespace tweedie_addon {
 Napi::Value Lincomb(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ArrayArg out, coef, noise, streams;
-  size_t dim;
+  size_t dim = 0;
   if (!read_array(info, 0, "out", napi_float64_array, napi_float32_array, false, &out) ||
       !read_size(info, 1, "dim", &dim))
     return env.Undefined();
@@ -81,6 +81,37 @@ Napi::Value Lincomb(const Napi::CallbackInfo& info) {
                           noise.present ? &spec : nullptr);
   }
   return env.Undefined();
+}
+
+// copyFinite(out, src) -> index of src's first NaN or infinity, or -1 (then out holds src,
+// rounded to out's dtype). out may be src itself (only checks); no partial overlap.
+Napi::Value CopyFinite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ArrayArg out, src;
+  if (!read_array(info, 0, "out", napi_float64_array, napi_float32_array, false, &out) ||
+      !read_array(info, 1, "src", napi_float64_array, napi_float32_array, false, &src))
+    return env.Undefined();
+  if (out.length != src.length) {
+    throw_range(env, "copyFinite: out and src must have the same length");
+    return env.Undefined();
+  }
+  if (any_overlap(out, src) && !(out.data == src.data && out.type == src.type)) {
+    throw_range(env, "copyFinite: out may be src but must not partly overlap it");
+    return env.Undefined();
+  }
+  const size_t n = src.length;
+  size_t bad;
+  const bool out64 = out.type == napi_float64_array, src64 = src.type == napi_float64_array;
+  if (out64 && src64) {
+    bad = tweedie::copy_finite(static_cast<double*>(out.data), static_cast<const double*>(src.data), n);
+  } else if (out64) {
+    bad = tweedie::copy_finite(static_cast<double*>(out.data), static_cast<const float*>(src.data), n);
+  } else if (src64) {
+    bad = tweedie::copy_finite(static_cast<float*>(out.data), static_cast<const double*>(src.data), n);
+  } else {
+    bad = tweedie::copy_finite(static_cast<float*>(out.data), static_cast<const float*>(src.data), n);
+  }
+  return Napi::Number::New(env, bad < n ? static_cast<double>(bad) : -1.0);
 }
 
 }  // namespace tweedie_addon

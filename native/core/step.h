@@ -23,4 +23,12 @@ template <typename T>
 void lincomb_rows(T* out, size_t rows, size_t dim, const T* const* terms, int n_terms, const double* coef,
                   bool coef_per_row, const StepNoise* noise);
 
+// Copies src[0, n) into out, rounded once to T (float64 to float32) or exactly, and returns the
+// index of the first element of src that is NaN or infinite, or n when all are finite (the
+// check a model's output gets before a sampler uses it, in the same pass as the copy). out may
+// be src itself (then it only checks); no other overlap. When the result is below n, out's
+// content is unspecified.
+template <typename T, typename U>
+size_t copy_finite(T* out, const U* src, size_t n);
+
 }  // namespace tweedie

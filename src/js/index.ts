@@ -7,7 +7,7 @@ import { mixturePosterior } from './mixture.js';
 import { addNoise, combine2 } from './noise.js';
 import { philox4x32 } from './philox.js';
 import { normalFill } from './rng.js';
-import { lincomb } from './step.js';
+import { copyFinite, lincomb } from './step.js';
 
 /** The TypeScript kernel set. */
-export const jsKernels: Kernels = { philox4x32, normalFill, combine2, addNoise, lincomb, mixturePosterior };
+export const jsKernels: Kernels = { philox4x32, normalFill, combine2, addNoise, lincomb, copyFinite, mixturePosterior };

@@ -47,3 +47,10 @@ export function lincomb(out: FloatArray, dim: number, terms: FloatArray[], coef:
     }
   }
 }
+
+/** Kernel entry, same contract as the native copyFinite (src/types.ts). */
+export function copyFinite(out: FloatArray, src: FloatArray): number {
+  for (let i = 0; i < src.length; i++) if (!Number.isFinite(src[i])) return i;
+  if (out !== src) out.set(src);
+  return -1;
+}

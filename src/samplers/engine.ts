@@ -6,6 +6,7 @@
  * @module
  */
 import { kernels } from '../backend.js';
+import { jsKernels } from '../js/index.js';
 import { typeError } from '../errors.js';
 import type { FloatArray } from '../types.js';
 import { isDetached } from '../validate.js';
@@ -279,12 +280,11 @@ function acceptOutput(out: unknown, into: FloatArray, step: number, sigma: numbe
     throw typeError(where, 'a Float32Array or Float64Array', out);
   }
   if (out.length !== into.length) throw typeError(where, `an array of length ${into.length}`, out);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) {
-      throw new RangeError(`Expected finite values for ${where} but element ${i} is ${out[i]}`);
-    }
-  }
-  if (out !== into) into.set(out);
+  // One native pass checks and copies; a view into `into` itself (a model may keep an onStep
+  // buffer) goes through the twin, whose set() handles the overlap.
+  const overlaps = out.buffer === into.buffer && out !== into;
+  const bad = (overlaps ? jsKernels : kernels()).copyFinite(into, out);
+  if (bad >= 0) throw new RangeError(`Expected finite values for ${where} but element ${bad} is ${out[bad]}`);
 }
 
 /** A JavaScript model call the loop needs: the request and the sigma per row to pass. */
