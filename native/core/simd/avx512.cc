@@ -74,9 +74,11 @@ struct V8 {
   }
 };
 
-// Vectors of eight blocks evaluated in lock step (pbm_lanes.h): 3 measured best (about 5% faster
-// than 2 and than 4; 2 leaves the divider and the long chains too little independent work, 4
-// spills more of the 32 registers).
+// Vectors of eight blocks evaluated in lock step (pbm_lanes.h): 3 measured best on a Xeon with
+// two 512-bit FMA ports (normal_fill about 12% faster than with 2, 8% faster than with 4: 2
+// leaves too little independent work beside the divider and the long Horner chains, 4 spills
+// more of the 32 registers). The divider (vdivpd 16 and vsqrtpd 18 cycles per zmm there, the
+// same per lane as ymm) is busy about 40% of the time; -fschedule-insns gains about 11% here.
 constexpr int kLockStep = 3;
 constexpr size_t kBlocks = 8 * kLockStep;  // Philox blocks per group
 constexpr size_t kGroup = 4 * kBlocks;     // normals per group
