@@ -1,8 +1,9 @@
-// The AVX-512 kernel table (compiled with -mavx512f -mavx512dq -mavx512vl -mavx2 -mfma; chosen at
-// run time only on CPUs, and under operating systems, that have all of them). Tier A:
-// bit-identical to the scalar table, so no FMA instruction is used anywhere here
+// The AVX-512 kernel table (compiled with -mavx512f -mavx512dq -mavx512vl, which imply AVX2 but
+// not FMA; chosen at run time only on CPUs, and under operating systems, that have all of them).
+// Tier A: bit-identical to the scalar table, so no FMA instruction is used anywhere here
 // (-ffp-contract=off keeps the compiler from fusing the explicit mul and add either).
 // Only avx512_kernels() has external linkage; see pbm_lanes.h for why.
+
 // GCC 12's AVX-512 headers make their "undefined" vectors by self-initialisation, which -Wall
 // reports as uninitialised wherever those intrinsics are inlined (GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)
