@@ -83,7 +83,6 @@ struct V8 {
 constexpr int kLockStep = 3;
 constexpr size_t kBlocks = 8 * kLockStep;  // Philox blocks per group
 constexpr size_t kGroup = 4 * kBlocks;     // normals per group
-constexpr size_t kRows = kBlocks / 2;      // rows of eight normals (two blocks) per group
 
 // The normals of blocks block .. block + 8K - 1 as rows of eight: rows[r] = the four normals of
 // block 2r, then the four of block 2r + 1.
