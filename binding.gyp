@@ -1,7 +1,7 @@
 {
   # IEEE semantics everywhere: no FMA contraction, no fast-math, no -march. Vector code is
   # compiled per level in its own static library (native/core/simd/, the only code built with
-  # -mavx2 -mfma) and chosen at run time from the CPU's features (native/core/dispatch.cc).
+  # -mavx2 -mfma or -mavx512*) and chosen at run time from the CPU's features (native/core/dispatch.cc).
   "variables": {
     "tweedie_cflags": ["-O3", "-std=c++17", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"],
     # vector kernels only, GCC (Linux): the pre-allocation scheduler interleaves the independent
@@ -44,8 +44,8 @@
         # GCC or Clang only (dispatch.cc uses __builtin_cpu_supports on x86-64): Windows builds
         # stay scalar for now
         ['target_arch=="x64" and OS!="win"', {
-          "defines": ["TWEEDIE_X86_SIMD"],
-          "dependencies": ["tweedie_sse2", "tweedie_avx2"]
+          "defines": ["TWEEDIE_X86_SIMD", "TWEEDIE_X86_AVX512"],
+          "dependencies": ["tweedie_sse2", "tweedie_avx2", "tweedie_avx512"]
         }],
         ['target_arch=="arm64" and OS!="win"', {
           "defines": ["TWEEDIE_ARM_NEON"],
@@ -70,6 +70,15 @@
           "sources": ["native/core/simd/avx2.cc", "native/core/simd/mixture_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma", "<@(tweedie_simd_cflags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] }
+        },
+        {
+          # AVX-512 F, DQ and VL (dispatch.cc checks exactly these, and the OS's ZMM state). Only
+          # flags are added here: no "cflags!" (see target_defaults: that is how -O3 was lost).
+          "target_name": "tweedie_avx512",
+          "type": "static_library",
+          "sources": ["native/core/simd/avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512vl", "<@(tweedie_simd_cflags)"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512vl"] }
         }
       ]
     }],

@@ -3,6 +3,7 @@
  * Bytes per call: the output only (4 B per float32 normal, 8 per float64).
  * @module
  */
+import { info } from '../src/backend.js';
 import { type Case, type Context, elementBytes, find, floatArray, fmtRate, fmtThreads, type Result, type Suite, type Target } from './harness.js';
 
 /** The seed of reliability.md §2.4's known answers, as (lo, hi) words. */
@@ -11,6 +12,20 @@ const SEED_HI = 0x9abcdef0;
 
 /** PyTorch CPU randn on this machine, one thread (project lead's measurement). */
 const TORCH_RANDN = 0.18e9;
+
+/**
+ * Thread scaling of one operation in this run: time on 1 thread over time on `all`, with the CPU
+ * share of the multi-thread case (below `all`, other work held the cores and the ratio says
+ * little). Informational: no goal is checked.
+ */
+export function scaling(what: string, one: Result | undefined, many: Result | undefined, all: number): Target {
+  return {
+    what: `${what}, ${fmtThreads(all)} vs 1 (speed-up, same run)`,
+    ours: one && many ? `${(one.medianSeconds / many.medianSeconds).toFixed(2)}x (cpu ${many.cpuShare.toFixed(2)} of ${all})` : 'not run',
+    goal: `(ideal ${all}x)`,
+    met: undefined,
+  };
+}
 
 export const rngSuite: Suite = {
   name: 'rng',
@@ -37,12 +52,17 @@ export const rngSuite: Suite = {
     // The PyTorch figures are float32; with --dtype float64 those comparisons are not applicable.
     const f32 = ctx.opts.dtype === 'float32';
     const check = (r: Result | undefined, goal: number): boolean | undefined => (r && f32 ? r.elementsPerSecond >= goal : undefined);
-    return [
-      { what: 'native randomNormal, 1 thread', ours: rate(one), goal: '>= 0.3 G/s', met: check(one, 0.3e9) },
+    const simd = info().simd;
+    const targets: Target[] = [
+      { what: `native randomNormal (${simd}), 1 thread`, ours: rate(one), goal: '>= 0.3 G/s', met: check(one, 0.3e9) },
       {
-        what: `native randomNormal, ${fmtThreads(all)}, vs 2x PyTorch randn (1 thread)`, ours: rate(many),
+        what: `native randomNormal (${simd}), ${fmtThreads(all)}, vs 2x PyTorch randn (1 thread)`, ours: rate(many),
         goal: `>= 2 x 0.18 = ${(2 * TORCH_RANDN / 1e9).toFixed(2)} G/s`, met: check(many, 2 * TORCH_RANDN),
       },
+    ];
+    if (all > 1) targets.push(scaling('native randomNormal', one, many, all));
+    return [
+      ...targets,
       {
         what: `TS randomNormal (${ctx.opts.dtype})`, ours: rate(js), goal: '>= 12 M/s (arrays >= 1M)',
         met: js && ctx.opts.size >= 1 << 20 ? js.elementsPerSecond >= 12e6 : undefined,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: type-check, then the mocha suite under the TypeScript backend and under the
-// native backend at every SIMD level this CPU has, then the C++ core tests. Ends with one
-// summary line "tests: N passed, N failed".
+// native backend at every SIMD level this CPU has (info().simdLevels: scalar, sse2, avx2 and,
+// where the CPU and OS have it, avx512 on x86-64), then the C++ core tests. Prints each step's
+// wall time and ends with one summary line "tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
@@ -15,10 +16,15 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 
+const started = Date.now();
+const seconds = (ms) => `${(ms / 1000).toFixed(0)} s`;
+
 function run(label, cmd, args, env = {}) {
   console.log(`\n== ${label}`);
+  const t0 = Date.now();
   const res = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(res.stdout ?? '');
+  console.log(`   (${label}: ${seconds(Date.now() - t0)})`);
   return res;
 }
 
@@ -84,5 +90,5 @@ counted('C++ core tests (npm run test:native)', 'scripts/test-native.mjs', [], '
 counted('fuzz smoke (npm run fuzz -- --smoke)', 'scripts/fuzz.mjs', ['--smoke'], 'fuzz');
 
 if (failures.length) console.log(`\nfailed: ${failures.join('; ')}`);
-console.log(`\ntests: ${passed} passed, ${failed} failed`);
+console.log(`\ntests: ${passed} passed, ${failed} failed (${seconds(Date.now() - started)})`);
 process.exit(failed ? 1 : 0);

@@ -1,7 +1,8 @@
 /**
  * Backend choice, made once at load: the native addon when it loads, else the TypeScript twin.
  * `TWEEDIE_BACKEND=js` forces the twin; `TWEEDIE_BACKEND=native` makes a missing addon an error.
- * `TWEEDIE_SIMD` and `TWEEDIE_THREADS` configure the addon.
+ * `TWEEDIE_SIMD` (scalar, sse2, avx2, avx512 or neon; never above what the CPU has) and
+ * `TWEEDIE_THREADS` configure the addon.
  * @module
  */
 import { jsKernels } from './js/index.js';
@@ -42,7 +43,7 @@ export type BackendName = 'native' | 'js';
 export interface Info {
   /** The backend in use. */
   backend: BackendName;
-  /** SIMD level of the native kernels ('scalar' | 'sse2' | 'avx2' | 'neon'), or 'none' on the js backend. */
+  /** SIMD level of the native kernels ('scalar' | 'sse2' | 'avx2' | 'avx512' | 'neon'), or 'none' on the js backend. */
   simd: string;
   /** Threads the native kernels split big jobs over (1 on the js backend). */
   threads: number;

@@ -17,7 +17,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("bestSimd", tweedie::simd_level_name(tweedie::best_simd_level()));
   Napi::Array levels = Napi::Array::New(env);
   uint32_t n = 0;
-  for (int l = 0; l <= 3; ++l) {
+  for (int l = 0; l <= tweedie::kLastSimdLevel; ++l) {
     const auto level = static_cast<tweedie::SimdLevel>(l);
     if (tweedie::simd_level_supported(level)) levels.Set(n++, tweedie::simd_level_name(level));
   }
@@ -36,7 +36,7 @@ Napi::Value SetSimd(const Napi::CallbackInfo& info) {
   tweedie::SimdLevel level;
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   if (!tweedie::parse_simd_level(name.c_str(), &level)) {
-    throw_range(env, "Unknown simd level '" + name + "': expected scalar, sse2, avx2 or neon");
+    throw_range(env, "Unknown simd level '" + name + "': expected scalar, sse2, avx2, avx512 or neon");
     return env.Undefined();
   }
   return Napi::Boolean::New(env, tweedie::set_simd_level(level));

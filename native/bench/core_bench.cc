@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<SimdLevel> levels;
-  for (int l = 0; l <= 3; ++l) {
+  for (int l = 0; l <= kLastSimdLevel; ++l) {
     if (simd_level_supported(static_cast<SimdLevel>(l))) levels.push_back(static_cast<SimdLevel>(l));
   }
   const int all = thread_count();

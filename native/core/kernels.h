@@ -7,10 +7,12 @@
 
 namespace tweedie {
 
-enum class SimdLevel : int { kScalar = 0, kSse2 = 1, kAvx2 = 2, kNeon = 3 };
+// Values are stable (tests and the addon iterate 0 .. kLastSimdLevel); new levels go at the end.
+enum class SimdLevel : int { kScalar = 0, kSse2 = 1, kAvx2 = 2, kNeon = 3, kAvx512 = 4 };
+constexpr int kLastSimdLevel = 4;
 
 const char* simd_level_name(SimdLevel level);
-// Parses "scalar" | "sse2" | "avx2" | "neon"; returns false for anything else.
+// Parses "scalar" | "sse2" | "avx2" | "avx512" | "neon"; returns false for anything else.
 bool parse_simd_level(const char* name, SimdLevel* level);
 
 template <typename T>
@@ -38,6 +40,8 @@ const KernelTable& scalar_kernels();
 #if defined(__x86_64__) || defined(_M_X64)
 const KernelTable& sse2_kernels();  // native/core/simd/sse2.cc, built when TWEEDIE_X86_SIMD
 const KernelTable& avx2_kernels();  // native/core/simd/avx2.cc (-mavx2 -mfma), idem
+// native/core/simd/avx512.cc (-mavx512f -mavx512dq -mavx512vl), built when TWEEDIE_X86_AVX512
+const KernelTable& avx512_kernels();
 #endif
 #if defined(__aarch64__)
 const KernelTable& neon_kernels();  // native/core/simd/neon.cc, built when TWEEDIE_ARM_NEON

@@ -31,7 +31,8 @@ double uniform(uint64_t* s, double lo, double hi) {
 // The levels to compare with scalar (scalar itself excluded).
 std::vector<SimdLevel> vector_levels() {
   std::vector<SimdLevel> out;
-  for (SimdLevel l : {SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+  for (int i = 1; i <= kLastSimdLevel; ++i) {
+    const SimdLevel l = static_cast<SimdLevel>(i);
     if (simd_level_supported(l)) out.push_back(l);
   }
   return out;
@@ -93,10 +94,12 @@ bool same_values(const T* a, const T* b, size_t n) {
   return true;
 }
 
-// Sizes around every vector width and group size (SSE2 groups: 24 normals, AVX2: 48).
-const size_t kSizes[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  11, 12,  13,  15,  16,  17,  23,  24,
-                         25, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 95, 96, 97, 100, 127, 128, 129,
-                         191, 192, 193, 1000, 4099};
+// Sizes around every vector width and group size (SSE2 groups: 24 normals, AVX2: 48, AVX-512:
+// 32 per vector of eight blocks, 1 to 4 vectors per group), not multiples of 8 or 32 too.
+const size_t kSizes[] = {0,   1,   2,   3,   4,   5,   6,   7,   8,   9,   11,  12,  13,  15,  16,
+                         17,  23,  24,  25,  31,  32,  33,  40,  47,  48,  49,  63,  64,  65,  95,
+                         96,  97,  100, 127, 128, 129, 159, 160, 161, 191, 192, 193, 255, 256, 257,
+                         383, 384, 385, 1000, 4099};
 const uint64_t kSeeds[] = {0, 1, 0x9abcdef012345678ull, ~0ull, 0x8000000000000001ull};
 const uint64_t kStreams[] = {0, 7, 0xFFFFFFFF00000001ull, ~0ull, 0x80000000FFFFFFFFull};
 
@@ -265,7 +268,7 @@ void check_pbm_words(SimdLevel level) {
   scalar_kernels().pbm_words(want.data(), words.data(), nblocks);
   table_of(level).pbm_words(have.data(), words.data(), nblocks);
   CHECK(same_bits(want.data(), have.data(), want.size()));
-  for (size_t nb : {1, 2, 3, 5, 7, 9}) {  // partial groups of the hook itself
+  for (size_t nb : {1, 2, 3, 5, 7, 8, 9, 15, 17}) {  // partial groups of the hook itself
     table_of(level).pbm_words(have.data(), words.data(), nb);
     CHECK(same_bits(want.data(), have.data(), 4 * nb));
   }
@@ -285,7 +288,14 @@ TEST(simd_levels_compiled_and_detected) {
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   CHECK(simd_level_supported(SimdLevel::kAvx2) == avx2);
-  CHECK(best_simd_level() == (avx2 ? SimdLevel::kAvx2 : SimdLevel::kSse2));
+#if defined(TWEEDIE_X86_AVX512)
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512vl");
+#else
+  const bool avx512 = false;
+#endif
+  CHECK(simd_level_supported(SimdLevel::kAvx512) == avx512);
+  CHECK(best_simd_level() == (avx512 ? SimdLevel::kAvx512 : avx2 ? SimdLevel::kAvx2 : SimdLevel::kSse2));
 #endif
 #if defined(TWEEDIE_ARM_NEON)
   CHECK(simd_level_supported(SimdLevel::kNeon));

@@ -13,9 +13,13 @@
 //   as_i(D), as_d(I), set1_i(uint64_t), and_i, or_i, xor_i, add_i, sub_i, srl_i<n>, sll_i<n>,
 //   mul_lo32(I, I) (the 64-bit products of the low 32 bits of each lane: pmuludq),
 //   sign_mask(I) (all-ones where the lane's top bit is set), iota() (0, 1, ..., kLanes - 1).
+// and may provide (detected at compile time; otherwise the generic code below does the step):
+//   fold_split(D m, D* g, D* n): radius part 1 below, from m to g and n, by its own exact means;
+//   quadrant(D pc, D sinr, I q_bits, D* c, D* sn): angle part 2 below, idem.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "../kernels.h"
 
@@ -83,6 +87,17 @@ inline Stream make_stream(uint64_t seed, uint64_t stream) {
 // out-of-order core overlaps them (chain after chain, its scheduler fills with one chain's
 // waiting instructions and the FP units idle).
 #define TWEEDIE_EACH(k, K) for (int k = 0; k < K; ++k)
+
+// Whether V provides the optional steps (see the top of this file).
+template <class V, class = void>
+struct HasFoldSplit : std::false_type {};
+template <class V>
+struct HasFoldSplit<V, std::void_t<decltype(V::fold_split(typename V::D(), nullptr, nullptr))>> : std::true_type {};
+template <class V, class = void>
+struct HasQuadrant : std::false_type {};
+template <class V>
+struct HasQuadrant<V, std::void_t<decltype(V::quadrant(typename V::D(), typename V::D(), typename V::I(), nullptr,
+                                                       nullptr))>> : std::true_type {};
 
 // Philox4x32-10 of K x kLanes consecutive blocks, block + kLanes k + lane. One block per 64-bit
 // lane: the 32-bit words live in the low halves and the high halves are don't-care (pmuludq
@@ -164,12 +179,17 @@ inline void pbm_normals(const typename V::D* w0, const typename V::D* w1, const 
   D n[R], s[R], zz[R], q[R];
   TWEEDIE_EACH(k, R) {
     const D m = V::sub(V::mul(V::set1(2.0), wr[k]), V::set1(0x1p53 - 1.0));
-    const I bits = V::as_i(m);
-    const D f = V::as_d(V::or_i(V::and_i(bits, V::set1_i(lanes::kMantissaBits)), V::set1_i(lanes::kOneBits)));
-    const D fold = V::gt(f, V::set1(lanes::kSqrt2));
-    const D g = V::sub(f, V::and_(fold, V::mul(f, V::set1(0.5))));
-    const I exponent = V::sub_i(V::template srl_i<52>(bits), V::as_i(fold));  // mask = -1: e + 1
-    n[k] = V::sub(V::as_d(V::or_i(exponent, V::set1_i(lanes::kTwoPow52Bits))), V::set1(lanes::kTwoPow52 + 1056.0));
+    D g;
+    if constexpr (HasFoldSplit<V>::value) {
+      V::fold_split(m, &g, &n[k]);
+    } else {
+      const I bits = V::as_i(m);
+      const D f = V::as_d(V::or_i(V::and_i(bits, V::set1_i(lanes::kMantissaBits)), V::set1_i(lanes::kOneBits)));
+      const D fold = V::gt(f, V::set1(lanes::kSqrt2));
+      g = V::sub(f, V::and_(fold, V::mul(f, V::set1(0.5))));
+      const I exponent = V::sub_i(V::template srl_i<52>(bits), V::as_i(fold));  // mask = -1: e + 1
+      n[k] = V::sub(V::as_d(V::or_i(exponent, V::set1_i(lanes::kTwoPow52Bits))), V::set1(lanes::kTwoPow52 + 1056.0));
+    }
     s[k] = V::div(V::sub(g, V::set1(1.0)), V::add(g, V::set1(1.0)));
   }
   // Angle, part 1. x = w + 0.5 = (2^52 + w) - (2^52 - 0.5), exact. q = floor((w + 2^29) / 2^30)
@@ -218,12 +238,16 @@ inline void pbm_normals(const typename V::D* w0, const typename V::D* w1, const 
   D c[R], sn[R];
   TWEEDIE_EACH(k, R) {
     const D sinr = V::mul(ps[k], r[k]);
-    const I odd_bit = V::template sll_i<63>(q_bits[k]);
-    const I s_sign = V::and_i(V::template sll_i<62>(q_bits[k]), V::set1_i(lanes::kSignBit));
-    const I c_sign = V::xor_i(s_sign, odd_bit);
-    const I t = V::and_i(V::sign_mask(odd_bit), V::xor_i(V::as_i(sinr), V::as_i(pc[k])));
-    c[k] = V::as_d(V::xor_i(V::xor_i(V::as_i(pc[k]), t), c_sign));
-    sn[k] = V::as_d(V::xor_i(V::xor_i(V::as_i(sinr), t), s_sign));
+    if constexpr (HasQuadrant<V>::value) {
+      V::quadrant(pc[k], sinr, q_bits[k], &c[k], &sn[k]);
+    } else {
+      const I odd_bit = V::template sll_i<63>(q_bits[k]);
+      const I s_sign = V::and_i(V::template sll_i<62>(q_bits[k]), V::set1_i(lanes::kSignBit));
+      const I c_sign = V::xor_i(s_sign, odd_bit);
+      const I t = V::and_i(V::sign_mask(odd_bit), V::xor_i(V::as_i(sinr), V::as_i(pc[k])));
+      c[k] = V::as_d(V::xor_i(V::xor_i(V::as_i(pc[k]), t), c_sign));
+      sn[k] = V::as_d(V::xor_i(V::xor_i(V::as_i(sinr), t), s_sign));
+    }
   }
   // Radius, part 2.
   D rad[R];
