@@ -20,7 +20,7 @@ namespace {
 
 std::vector<SimdLevel> levels() {
   std::vector<SimdLevel> out;
-  for (SimdLevel l : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+  for (SimdLevel l : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kNeon}) {
     if (simd_level_supported(l)) out.push_back(l);
   }
   return out;
