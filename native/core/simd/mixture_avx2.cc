@@ -8,6 +8,7 @@
 
 #include "mixture_kernels.h"
 #include "mixture_lanes.h"
+#include "mixture_small.h"
 
 namespace tweedie {
 namespace {
@@ -35,6 +36,19 @@ struct LAvx2 {
   // v where r > 0, else +0
   static D dkeep_pos(D r, D v) { return _mm256_and_pd(_mm256_cmp_pd(r, _mm256_setzero_pd(), _CMP_GT_OQ), v); }
   static D dfma(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
+  static D dfnma(D a, D b, D c) { return _mm256_fnmadd_pd(a, b, c); }
+  static D dmin(D a, D b) { return _mm256_min_pd(a, b); }
+  static D dlt(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static D dand(D a, D b) { return _mm256_and_pd(a, b); }
+  static D dor(D a, D b) { return _mm256_or_pd(a, b); }
+  static D dandnot(D m, D b) { return _mm256_andnot_pd(m, b); }
+  static D dbits_add(D a, D b) {
+    return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(a), _mm256_castpd_si256(b)));
+  }
+  static D dshl52(D a) { return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(a), 52)); }
+  static D dsub_bits(D a, D b) {
+    return _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_castpd_si256(a), _mm256_castpd_si256(b)));
+  }
   static double dhsum(D v) {
     const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));

@@ -8,6 +8,7 @@
 
 #include "mixture_kernels.h"
 #include "mixture_lanes.h"
+#include "mixture_small.h"
 
 namespace tweedie {
 namespace {
@@ -37,6 +38,25 @@ struct LNeon {
     return vreinterpretq_f64_u64(vandq_u64(vcgtq_f64(r, vdupq_n_f64(0.0)), vreinterpretq_u64_f64(v)));
   }
   static D dfma(D a, D b, D c) { return vfmaq_f64(c, a, b); }
+  static D dfnma(D a, D b, D c) { return vfmsq_f64(c, a, b); }
+  static D dmin(D a, D b) { return vminnmq_f64(a, b); }
+  static D dlt(D a, D b) { return vreinterpretq_f64_u64(vcltq_f64(a, b)); }
+  static D dand(D a, D b) {
+    return vreinterpretq_f64_u64(vandq_u64(vreinterpretq_u64_f64(a), vreinterpretq_u64_f64(b)));
+  }
+  static D dor(D a, D b) {
+    return vreinterpretq_f64_u64(vorrq_u64(vreinterpretq_u64_f64(a), vreinterpretq_u64_f64(b)));
+  }
+  static D dandnot(D m, D b) {
+    return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(b), vreinterpretq_u64_f64(m)));
+  }
+  static D dbits_add(D a, D b) {
+    return vreinterpretq_f64_s64(vaddq_s64(vreinterpretq_s64_f64(a), vreinterpretq_s64_f64(b)));
+  }
+  static D dshl52(D a) { return vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(a), 52)); }
+  static D dsub_bits(D a, D b) {
+    return vreinterpretq_f64_s64(vsubq_s64(vreinterpretq_s64_f64(a), vreinterpretq_s64_f64(b)));
+  }
   static double dhsum(D v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
   static double dhmax(D v) {
     const double a = vgetq_lane_f64(v, 0), b = vgetq_lane_f64(v, 1);

@@ -8,6 +8,7 @@
 
 #include "mixture_kernels.h"
 #include "mixture_lanes.h"
+#include "mixture_small.h"
 
 namespace tweedie {
 namespace {
@@ -35,6 +36,15 @@ struct LSse2 {
   // v where r > 0, else +0
   static D dkeep_pos(D r, D v) { return _mm_and_pd(_mm_cmpgt_pd(r, _mm_setzero_pd()), v); }
   static D dfma(D a, D b, D c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
+  static D dfnma(D a, D b, D c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
+  static D dmin(D a, D b) { return _mm_min_pd(a, b); }
+  static D dlt(D a, D b) { return _mm_cmplt_pd(a, b); }
+  static D dand(D a, D b) { return _mm_and_pd(a, b); }
+  static D dor(D a, D b) { return _mm_or_pd(a, b); }
+  static D dandnot(D m, D b) { return _mm_andnot_pd(m, b); }
+  static D dbits_add(D a, D b) { return _mm_castsi128_pd(_mm_add_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b))); }
+  static D dshl52(D a) { return _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(a), 52)); }
+  static D dsub_bits(D a, D b) { return _mm_castsi128_pd(_mm_sub_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b))); }
   static double dhsum(D v) { return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))); }
   static double dhmax(D v) { return _mm_cvtsd_f64(_mm_max_sd(v, _mm_unpackhi_pd(v, v))); }
   static D dpow2(D n) {

@@ -1,0 +1,609 @@
+// The rows-in-lanes mixture kernel for isotropic mixtures (shared, per-component and empirical
+// variances) of small dim and few components, where the GEMM-shaped tiles of mixture_lanes.h
+// cannot amortise their packing and per-row bookkeeping: a tile of RN = kRV * L::kD rows is
+// held one row per lane, and every operation is vertical (no horizontal reduction), so each
+// row's arithmetic is the same in any lane of any tile, whatever rows share it or which thread
+// runs it. Components and dimensions are loops with the model's constants broadcast.
+//
+// Per tile, in float64 (formulas as in ../mixture.h):
+//   A  l_k = h_k - q_k / (2 C_k), q_k = sum_j (x_j - a mu_kj)^2 with the twin's two roundings of
+//      e_kj = x_j - a mu_kj (a mu_kj is precomputed when the tile shares one level: the same
+//      rounded product); from dim kSmallCrossMinDim on the cross-term form |x|^2 - 2a x.mu_k +
+//      a^2 |mu_k|^2 where a bound shows it cannot cancel beyond the tolerance, else (per lane)
+//      the direct difference; and the running max m per lane;
+//   B  t_k = exp(l_k - m) by the assist-free vector exp, S = sum_k t_k;
+//   C  r_k = t_k / S (times 1 / S for K > 2), then the posterior mean
+//      D_j = sum_k (r_k s^2 / C_k) mu_kj + (sum_k r_k g_k) x_j, the score
+//      -sum_k r_k ((x_j - a mu_kj) / C_k), log density, entropy and variance from the r_k.
+// Fixed dims 1..kSmallFixedDims are compiled with their loops unrolled and the mean held in
+// registers. Rows whose quadratics all overflow (max -inf) go to the scalar reference.
+// Included by the per-level translation units after mixture_lanes.h.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "mixture_lanes.h"
+
+namespace tweedie {
+namespace {
+namespace mixlanes {
+
+template <class L, typename T>
+class SmallKernel {
+  using D = typename L::D;
+  static constexpr size_t N = L::kD;
+
+ public:
+  SmallKernel(const MixturePart<T>& p, const SmallLayout& lay)
+      : p_(p), lay_(lay), out_(*p.out), K_(p.model->components), dim_(p.model->dim) {
+    const MixtureModel& m = *p.model;
+    mu_ = m.means;
+    var_ = m.variances;
+    lw_ = m.log_weights;
+    vstride_ = m.variances_length == K_ ? 1 : 0;
+    unsigned char* w = p.workspace;
+    auto at = [w](size_t o) { return reinterpret_cast<double*>(w + o); };
+    lt_ = at(lay.o_lt);
+    tt_ = at(lay.o_tt);
+    wm_ = at(lay.o_wm);
+    ph_ = at(lay.o_ph);
+    phic_ = at(lay.o_phic);
+    pic_ = at(lay.o_pic);
+    pg_ = at(lay.o_pg);
+    pff_ = at(lay.o_pff);
+    h_ = at(lay.o_h);
+    hic_ = at(lay.o_hic);
+    ic_ = at(lay.o_ic);
+    g_ = at(lay.o_g);
+    ff_ = at(lay.o_ff);
+    amu_ = at(lay.o_amu);
+    mm_ = at(lay.o_mm);
+    mn_ = at(lay.o_mn);
+    xw_ = at(lay.o_x);
+    dm_ = at(lay.o_dm);
+    sc_ = at(lay.o_sc);
+  }
+
+  void run() {
+    if (cross()) {
+      for (size_t k = 0; k < K_; ++k) {
+        double ss, mx;
+        norms<L>(mu_ + k * dim_, dim_, &ss, &mx);
+        mm_[k] = ss;
+        mn_[k] = __builtin_sqrt(ss);
+      }
+    }
+    if (lay_.RN == 4 * N) {
+      dims<4>();
+    } else {
+      dims<2>();
+    }
+  }
+
+ private:
+  bool cross() const { return dim_ >= kSmallCrossMinDim; }
+
+  template <int kRV>
+  void dims() {
+    switch (dim_) {
+      case 1: tiles<kRV, 1>(); break;
+      case 2: tiles<kRV, 2>(); break;
+      case 3: tiles<kRV, 3>(); break;
+      case 4: tiles<kRV, 4>(); break;
+      default: tiles<kRV, 0>(); break;
+    }
+  }
+
+  template <int kRV, int DIM>
+  void tiles() {
+    constexpr size_t RN = kRV * N;
+    const MixtureLevels& lv = *p_.levels;
+    for (size_t b0 = p_.begin; b0 < p_.end; b0 += RN) {
+      const size_t nr = min_sz(RN, p_.end - b0);
+      // the tile shares one level when every lane's (alpha, sigma) is the same (spare lanes
+      // repeat the first row)
+      const double a0 = lv.alpha[b0 * lv.alpha_stride], s0 = lv.sigma[b0 * lv.sigma_stride];
+      bool uniform = true;
+      if (lv.alpha_stride | lv.sigma_stride) {
+        for (size_t r = 1; r < nr && uniform; ++r)
+          uniform = lv.alpha[(b0 + r) * lv.alpha_stride] == a0 && lv.sigma[(b0 + r) * lv.sigma_stride] == s0;
+      }
+      if (uniform) {
+        shared_params(a0, s0);
+        tile<kRV, DIM, true>(b0, nr);
+      } else {
+        tile<kRV, DIM, false>(b0, nr);
+      }
+    }
+  }
+
+  double variance_of(size_t k) const { return var_[k * vstride_]; }
+
+  // h_k, 1 / C_k, the gain a v_k / C_k and s^2 / C_k at level (a, s): the scalar reference's
+  // prepare() expressions (mixture.cc); zero weights give h = -inf with ic = 1 (never NaN).
+  void comp_params(size_t k, double a, double s, double* h, double* ic, double* g, double* ff) const {
+    const double lw = lw_[k];
+    if (lw == -kInf) {
+      *h = -kInf;
+      *ic = 1;
+      *g = 0;
+      *ff = 1;
+      return;
+    }
+    const double a2 = a * a, s2 = s * s;
+    const double v = variance_of(k);
+    const double c = a2 * v + s2;
+    *h = lw - 0.5 * (static_cast<double>(dim_) * (kLog2Pi + __builtin_log(c)));
+    *ic = 1.0 / c;
+    *g = a * v * *ic;
+    // s^2 / C_k = 1 - a g_k, exactly 1 for zero variances (an empirical mean stays a point)
+    *ff = v == 0 ? 1.0 : s2 * *ic;
+  }
+
+  // The constants of a shared level, [K] each, and a mu [K][dim]; cached by level.
+  void shared_params(double a, double s) {
+    if (key_valid_ && key_a_ == a && key_s_ == s) return;
+    for (size_t k = 0; k < K_; ++k) {
+      comp_params(k, a, s, &h_[k], &ic_[k], &g_[k], &ff_[k]);
+      hic_[k] = 0.5 * ic_[k];
+    }
+    const size_t n = K_ * dim_;
+    for (size_t i = 0; i < n; ++i) amu_[i] = a * mu_[i];
+    key_valid_ = true;
+    key_a_ = a;
+    key_s_ = s;
+  }
+
+  // Per-lane constants [K][RN] of a tile with several levels.
+  void lane_params(const double* av, const double* sv, size_t RN) {
+    for (size_t r = 0; r < RN; ++r) {
+      for (size_t k = 0; k < K_; ++k) {
+        double h, ic, g, ff;
+        comp_params(k, av[r], sv[r], &h, &ic, &g, &ff);
+        ph_[k * RN + r] = h;
+        pic_[k * RN + r] = ic;
+        phic_[k * RN + r] = 0.5 * ic;
+        pg_[k * RN + r] = g;
+        pff_[k * RN + r] = ff;
+      }
+    }
+  }
+
+  template <int kRV, int DIM, bool kU>
+  void tile(size_t b0, size_t nr) {
+    constexpr size_t RN = kRV * N;
+    const size_t dim = DIM ? static_cast<size_t>(DIM) : dim_;
+    const size_t K = K_;
+    const MixtureLevels& lv = *p_.levels;
+    size_t row[RN];  // the row of each lane; spare lanes repeat the first row and are never stored
+    alignas(64) double av[RN], sv[RN];
+    for (size_t r = 0; r < RN; ++r) {
+      row[r] = b0 + (r < nr ? r : 0);
+      av[r] = lv.alpha[row[r] * lv.alpha_stride];
+      sv[r] = lv.sigma[row[r] * lv.sigma_stride];
+    }
+    if (!kU) lane_params(av, sv, RN);
+    // constants of component k for vector v: broadcast (shared level) or per lane
+    auto H = [&](size_t k, int v) { return kU ? L::dset(h_[k]) : L::dload(ph_ + k * RN + v * N); };
+    auto HIC = [&](size_t k, int v) { return kU ? L::dset(hic_[k]) : L::dload(phic_ + k * RN + v * N); };
+    auto IC = [&](size_t k, int v) { return kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N); };
+    auto G = [&](size_t k, int v) { return kU ? L::dset(g_[k]) : L::dload(pg_ + k * RN + v * N); };
+    auto FF = [&](size_t k, int v) { return kU ? L::dset(ff_[k]) : L::dload(pff_ + k * RN + v * N); };
+
+    // x in float64, [dim][RN]
+    double* X = xw_;
+    for (size_t j = 0; j < dim; ++j) {
+      for (int v = 0; v < kRV; ++v) {
+        if (nr == RN) {
+          L::dstore(X + j * RN + v * N, L::dgather(p_.x + (b0 + v * N) * dim + j, dim));
+        } else {
+          for (size_t c = 0; c < N; ++c) X[j * RN + v * N + c] = static_cast<double>(p_.x[row[v * N + c] * dim + j]);
+        }
+      }
+    }
+    auto XV = [&](size_t j, int v) { return L::dload(X + j * RN + v * N); };
+    D A[kRV];
+    for (int v = 0; v < kRV; ++v) A[v] = L::dload(av + v * N);
+
+    // ---- A: log joint densities and their max per lane
+    double* lt = lt_;  // [K][RN]
+    D M[kRV];
+    for (int v = 0; v < kRV; ++v) M[v] = L::dset(-kInf);
+    if (DIM == 0 && cross()) {
+      logs_cross<kRV, kU>(b0, nr, row, av, M);
+    } else {
+      for (size_t k = 0; k < K; ++k) {
+        const double* ak = (kU ? amu_ : mu_) + k * dim;
+        for (int v = 0; v < kRV; ++v) {
+          // e_j = x_j - a mu_j: a mu_j rounded (precomputed when shared), then the difference
+          auto E = [&](size_t j) {
+            return kU ? L::dsub(XV(j, v), L::dset(ak[j])) : diff<L>(A[v], L::dset(ak[j]), XV(j, v));
+          };
+          D q;
+          if (DIM != 0) {
+            const D e0 = E(0);
+            q = L::dmul(e0, e0);
+            for (size_t j = 1; j < dim; ++j) {
+              const D e = E(j);
+              q = L::dfma(e, e, q);
+            }
+          } else {  // two chains (even, odd j)
+            D s0 = L::dzero(), s1 = L::dzero();
+            size_t j = 0;
+            for (; j + 2 <= dim; j += 2) {
+              const D e0 = E(j), e1 = E(j + 1);
+              s0 = L::dfma(e0, e0, s0);
+              s1 = L::dfma(e1, e1, s1);
+            }
+            if (j < dim) {
+              const D e0 = E(j);
+              s0 = L::dfma(e0, e0, s0);
+            }
+            q = L::dadd(s0, s1);
+          }
+          const D l = L::dfnma(q, HIC(k, v), H(k, v));
+          L::dstore(lt + k * RN + v * N, l);
+          M[v] = L::dmax(M[v], l);
+        }
+      }
+    }
+
+    // Rows whose quadratics all overflow (max -inf) go to the scalar reference; their lanes
+    // compute with a stand-in max 0 and are never stored.
+    alignas(64) double mx[RN];
+    bool dead[RN], fallback = false;
+    for (int v = 0; v < kRV; ++v) L::dstore(mx + v * N, M[v]);
+    for (size_t r = 0; r < RN; ++r) {
+      dead[r] = mx[r] == -kInf;
+      fallback = fallback || (dead[r] && r < nr);
+      if (dead[r]) mx[r] = 0;
+    }
+    for (int v = 0; v < kRV; ++v) M[v] = L::dload(mx + v * N);
+
+    // ---- B: t_k = exp(l_k - m), S = sum_k t_k (l_k - m kept for the entropy)
+    double* tt = tt_;  // [K][RN]
+    const bool keep_d = out_.entropy != nullptr;
+    D S[kRV];
+    for (int v = 0; v < kRV; ++v) S[v] = L::dzero();
+    for (size_t k = 0; k < K; ++k) {
+      for (int v = 0; v < kRV; ++v) {
+        double* lp = lt + k * RN + v * N;
+        const D d = L::dsub(L::dload(lp), M[v]);
+        if (keep_d) L::dstore(lp, d);
+        const D e = vexp_nonpositive<L>(d);
+        L::dstore(tt + k * RN + v * N, e);
+        S[v] = L::dadd(S[v], e);
+      }
+    }
+    alignas(64) double sums[RN];
+    D Inv[kRV];
+    for (int v = 0; v < kRV; ++v) {
+      L::dstore(sums + v * N, S[v]);
+      Inv[v] = L::ddiv(L::dset(1.0), S[v]);
+    }
+    // r_k = t_k / S; with more than two components t_k times 1 / S (one more rounding, well
+    // inside the tolerance)
+    const bool divide = K <= 2;
+    auto R = [&](size_t k, int v) {
+      const D t = L::dload(tt + k * RN + v * N);
+      return divide ? L::ddiv(t, S[v]) : L::dmul(t, Inv[v]);
+    };
+    const bool want_mean = out_.mean || out_.variance;
+    const bool keep_r = out_.responsibilities || out_.entropy || out_.variance || out_.score || DIM == 0;
+    auto lane_ok = [&](size_t r) { return r < nr && !dead[r]; };
+
+    // ---- C: the posterior mean (fixed dims: in registers, two row vectors at a time)
+    if (DIM != 0 && want_mean) {
+      constexpr int VB = 2;
+      for (int v0 = 0; v0 < kRV; v0 += VB) {
+        D acc[DIM ? DIM : 1][VB], cg[VB];
+        for (int u = 0; u < VB; ++u) {
+          cg[u] = L::dzero();
+          for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dzero();
+        }
+        for (size_t k = 0; k < K; ++k) {
+          const double* mk = mu_ + k * dim;
+          for (int u = 0; u < VB; ++u) {
+            const int v = v0 + u;
+            const D r = R(k, v);
+            if (keep_r) L::dstore(tt + k * RN + v * N, r);
+            const D w = L::dmul(r, FF(k, v));
+            for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dfma(w, L::dset(mk[j]), acc[j][u]);
+            cg[u] = L::dfma(r, G(k, v), cg[u]);
+          }
+        }
+        for (int u = 0; u < VB; ++u) {
+          const int v = v0 + u;
+          for (size_t j = 0; j < dim; ++j) L::dstore(dm_ + j * RN + v * N, L::dfma(cg[u], XV(j, v), acc[j][u]));
+        }
+      }
+    } else if (keep_r) {
+      for (size_t k = 0; k < K; ++k)
+        for (int v = 0; v < kRV; ++v) L::dstore(tt + k * RN + v * N, R(k, v));
+      if (want_mean) {
+        // weights r_k s^2 / C_k [K][RN] and the x coefficient, then the blocked product
+        D cg[kRV];
+        for (int v = 0; v < kRV; ++v) cg[v] = L::dzero();
+        for (size_t k = 0; k < K; ++k) {
+          for (int v = 0; v < kRV; ++v) {
+            const D r = L::dload(tt + k * RN + v * N);
+            L::dstore(wm_ + k * RN + v * N, L::dmul(r, FF(k, v)));
+            cg[v] = L::dfma(r, G(k, v), cg[v]);
+          }
+        }
+        wsum<kRV>(cg);
+      }
+    }
+
+    if (out_.responsibilities) {
+      for (size_t r = 0; r < nr; ++r) {
+        if (!lane_ok(r)) continue;
+        T* o = out_.responsibilities + (b0 + r) * K;
+        for (size_t k = 0; k < K; ++k) o[k] = static_cast<T>(tt[k * RN + r]);
+      }
+    }
+    if (out_.log_density || out_.entropy) {
+      for (size_t r = 0; r < nr; ++r) {
+        if (!lane_ok(r)) continue;
+        const double ls = __builtin_log(sums[r]);
+        if (out_.log_density) out_.log_density[b0 + r] = static_cast<T>(mx[r] + ls);
+        if (out_.entropy) {
+          double Hs = 0;
+          for (size_t k = 0; k < K; ++k) {
+            const double rk = tt[k * RN + r];
+            if (rk > 0) Hs -= rk * (lt[k * RN + r] - ls);
+          }
+          out_.entropy[b0 + r] = static_cast<T>(Hs);
+        }
+      }
+    }
+    if (out_.mean) {
+      for (size_t r = 0; r < nr; ++r) {
+        if (!lane_ok(r)) continue;
+        T* o = out_.mean + (b0 + r) * dim;
+        for (size_t j = 0; j < dim; ++j) o[j] = static_cast<T>(dm_[j * RN + r]);
+      }
+    }
+    if (out_.score) {
+      score<kRV, kU>(A);
+      for (size_t r = 0; r < nr; ++r) {
+        if (!lane_ok(r)) continue;
+        T* o = out_.score + (b0 + r) * dim;
+        for (size_t j = 0; j < dim; ++j) o[j] = static_cast<T>(-sc_[j * RN + r]);
+      }
+    }
+    if (out_.variance) {
+      // sum_k r_k (tr V_k + sum_j (m_kj - D_j)^2) / dim, m_kj = (s^2 / C_k) mu_kj + g_k x_j
+      alignas(64) double s2v[RN], col[RN];
+      for (size_t r = 0; r < RN; ++r) s2v[r] = sv[r] * sv[r];
+      const D nd = L::dset(static_cast<double>(dim));
+      for (int v = 0; v < kRV; ++v) {
+        const D S2 = L::dload(s2v + v * N);
+        D tot = L::dzero();
+        for (size_t k = 0; k < K; ++k) {
+          const D r = L::dload(tt + k * RN + v * N);
+          const D ff = FF(k, v), g = G(k, v);
+          const double* mk = mu_ + k * dim;
+          D d2 = L::dzero();
+          for (size_t j = 0; j < dim; ++j) {
+            const D d = L::dsub(L::dfma(ff, L::dset(mk[j]), L::dmul(g, XV(j, v))), L::dload(dm_ + j * RN + v * N));
+            d2 = L::dfma(d, d, d2);
+          }
+          const D trv = L::dmul(nd, L::dmul(L::dmul(L::dset(variance_of(k)), S2), IC(k, v)));
+          tot = L::dadd(tot, L::dkeep_pos(r, L::dmul(r, L::dadd(trv, d2))));  // r_k = 0 adds exactly 0
+        }
+        L::dstore(col + v * N, L::ddiv(tot, nd));
+      }
+      for (size_t r = 0; r < nr; ++r)
+        if (lane_ok(r)) out_.variance[b0 + r] = static_cast<T>(col[r]);
+    }
+    if (fallback) {
+      for (size_t r = 0; r < nr; ++r)
+        if (dead[r] && r < nr) p_.scalar_row.fn(p_.scalar_row.self, b0 + r, p_.scalar_workspace);
+    }
+  }
+
+  // Pass A in the cross-term form (runtime dim >= kSmallCrossMinDim): l_k from |x|^2 -
+  // 2a x.mu_k + a^2 |mu_k|^2 where it cannot cancel beyond the tolerance, else (per lane) the
+  // direct difference as the twin computes it.
+  template <int kRV, bool kU>
+  void logs_cross(size_t b0, size_t nr, const size_t* row, const double* av, D* M) {
+    constexpr size_t RN = kRV * N;
+    const size_t dim = dim_, K = K_;
+    const double* X = xw_;
+    auto H = [&](size_t k, int v) { return kU ? L::dset(h_[k]) : L::dload(ph_ + k * RN + v * N); };
+    auto HIC = [&](size_t k, int v) { return kU ? L::dset(hic_[k]) : L::dload(phic_ + k * RN + v * N); };
+    auto IC = [&](size_t k, int v) { return kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N); };
+    D A[kRV], A2[kRV], AA[kRV], XX[kRV], XN[kRV];
+    for (int v = 0; v < kRV; ++v) {
+      A[v] = L::dload(av + v * N);
+      A2[v] = L::dadd(A[v], A[v]);
+      AA[v] = L::dmul(A[v], A[v]);
+      XX[v] = L::dzero();
+    }
+    for (size_t j = 0; j < dim; ++j)
+      for (int v = 0; v < kRV; ++v) {
+        const D x = L::dload(X + j * RN + v * N);
+        XX[v] = L::dfma(x, x, XX[v]);
+      }
+    for (int v = 0; v < kRV; ++v) XN[v] = L::dsqrt(XX[v]);
+    // The per-pair check below is skipped when a bound over the whole tile passes it:
+    // err_k <= 0.5 ic_k chk (xn_max + a |mu_k|)^2 and mag_k >= |lw_k| + |h_k - lw_k|.
+    bool check = true;
+    if (kU) {
+      alignas(64) double xb[RN];
+      double xnmax = 0;
+      for (int v = 0; v < kRV; ++v) L::dstore(xb + v * N, XN[v]);
+      for (size_t r = 0; r < RN; ++r) xnmax = max_d(xnmax, xb[r]);
+      const double amax = av[0];
+      const double c = 2 * __builtin_sqrt(static_cast<double>(dim)) * 2 * kEps64;
+      bool pass = true;
+      for (size_t k = 0; k < K && pass; ++k) {
+        if (h_[k] == -kInf) continue;
+        const double big = xnmax + amax * mn_[k];
+        const double err = 0.5 * ic_[k] * c * big * big;
+        pass = err * 1.000001 <= 1e-13 * (1 + abs_d(lw_[k]) + abs_d(h_[k] - lw_[k]));
+      }
+      check = !pass;
+    }
+    double* lt = lt_;
+    const D half = L::dset(0.5), ninf = L::dset(-kInf), tiny = L::dset(1e-13), one = L::dset(1.0);
+    const D chk = L::dset(2 * __builtin_sqrt(static_cast<double>(dim)) * 2 * kEps64);
+    // cross terms x.mu_k, four components at a time (each x load feeds four FMAs); each pair
+    // is one FMA chain over j in order, whatever block it is computed in
+    D dots[4][kRV];
+    for (size_t k0 = 0; k0 < K; k0 += 4) {
+      const size_t nk = min_sz(4, K - k0);
+      if (nk == 4) small_dots<4, kRV>(k0, dots);
+      else if (nk == 3) small_dots<3, kRV>(k0, dots);
+      else if (nk == 2) small_dots<2, kRV>(k0, dots);
+      else small_dots<1, kRV>(k0, dots);
+      for (size_t k = k0; k < k0 + nk; ++k) {
+        const double* mk = mu_ + k * dim;
+        for (int v = 0; v < kRV; ++v) {
+          const D q = L::dadd(L::dsub(XX[v], L::dmul(A2[v], dots[k - k0][v])), L::dmul(AA[v], L::dset(mm_[k])));
+          const D h = H(k, v), ic = IC(k, v);
+          D l = L::dfnma(q, HIC(k, v), h);
+          if (check) {
+            const D big = L::dfma(A[v], L::dset(mn_[k]), XN[v]);
+            const D err = L::dmul(L::dmul(L::dmul(half, ic), chk), L::dmul(big, big));
+            const D lw = L::dset(lw_[k]);
+            const D mag = L::dadd(L::dadd(L::dabs(lw), L::dabs(L::dsub(h, lw))),
+                                  L::dmul(L::dmul(half, ic), L::dmax(q, L::dzero())));
+            const int ok = L::dle_mask(err, L::dmul(tiny, L::dadd(one, mag))) | L::deq_mask(h, ninf);
+            if (ok != (1 << N) - 1) {
+              alignas(64) double lb[N], hb[N], ib[N];
+              L::dstore(lb, l);
+              L::dstore(hb, h);
+              L::dstore(ib, HIC(k, v));
+              for (size_t c = 0; c < N; ++c) {
+                if (ok >> c & 1) continue;
+                const size_t rw = row[v * N + c];
+                const double a = av[v * N + c];
+                double qd = 0;
+                for (size_t jj = 0; jj < dim; ++jj) {
+                  const double e = static_cast<double>(p_.x[rw * dim + jj]) - a * mk[jj];
+                  qd = qd + e * e;
+                }
+                lb[c] = hb[c] - qd * ib[c];
+              }
+              l = L::dload(lb);
+            }
+          }
+          L::dstore(lt + k * RN + v * N, l);
+          M[v] = L::dmax(M[v], l);
+        }
+      }
+    }
+    (void)b0;
+    (void)nr;
+  }
+
+  // dots[c][v] = sum_j x_j mu_{k0 + c, j}, one FMA chain per pair, j in order.
+  template <int NK, int kRV>
+  void small_dots(size_t k0, D (*dots)[kRV]) const {
+    constexpr size_t RN = kRV * N;
+    D acc[NK][kRV];
+    for (int c = 0; c < NK; ++c)
+      for (int v = 0; v < kRV; ++v) acc[c][v] = L::dzero();
+    const double* m = mu_ + k0 * dim_;
+    for (size_t j = 0; j < dim_; ++j) {
+      D x[kRV];
+      for (int v = 0; v < kRV; ++v) x[v] = L::dload(xw_ + j * RN + v * N);
+      for (int c = 0; c < NK; ++c) {
+        const D b = L::dset(m[c * dim_ + j]);
+        for (int v = 0; v < kRV; ++v) acc[c][v] = L::dfma(x[v], b, acc[c][v]);
+      }
+    }
+    for (int c = 0; c < NK; ++c)
+      for (int v = 0; v < kRV; ++v) dots[c][v] = acc[c][v];
+  }
+
+  // dm[j][v] = sum_k wm[k][v] mu_kj (k sequential) + cg[v] x_j, dimensions in register blocks.
+  template <int JB, int kRV>
+  void wsum_block(size_t j0, const D* cg) {
+    constexpr size_t RN = kRV * N;
+    D acc[JB][kRV];
+    for (int u = 0; u < JB; ++u)
+      for (int v = 0; v < kRV; ++v) acc[u][v] = L::dzero();
+    const double* mk = mu_ + j0;
+    for (size_t k = 0; k < K_; ++k, mk += dim_) {
+      D wk[kRV];
+      for (int v = 0; v < kRV; ++v) wk[v] = L::dload(wm_ + k * RN + v * N);
+      for (int u = 0; u < JB; ++u) {
+        const D m = L::dset(mk[u]);
+        for (int v = 0; v < kRV; ++v) acc[u][v] = L::dfma(wk[v], m, acc[u][v]);
+      }
+    }
+    for (int u = 0; u < JB; ++u)
+      for (int v = 0; v < kRV; ++v) {
+        const size_t o = (j0 + u) * RN + v * N;
+        L::dstore(dm_ + o, L::dfma(cg[v], L::dload(xw_ + o), acc[u][v]));
+      }
+  }
+
+  template <int kRV>
+  void wsum(const D* cg) {
+    size_t j = 0;
+    for (; j + 4 <= dim_; j += 4) wsum_block<4, kRV>(j, cg);
+    for (; j < dim_; ++j) wsum_block<1, kRV>(j, cg);
+  }
+
+  // sc[j][v] = sum_k r_k ((x_j - a mu_kj) / C_k), k sequential (the score's negative; the
+  // twin's form: the product form a sum_k (r_k / C_k) mu_kj - (sum_k r_k / C_k) x_j can
+  // overflow where this does not).
+  template <int JB, int kRV, bool kU>
+  void score_block(const D* A, size_t j0) {
+    constexpr size_t RN = kRV * N;
+    D acc[JB][kRV];
+    for (int u = 0; u < JB; ++u)
+      for (int v = 0; v < kRV; ++v) acc[u][v] = L::dzero();
+    for (size_t k = 0; k < K_; ++k) {
+      const double* mk = (kU ? amu_ : mu_) + k * dim_ + j0;
+      D rk[kRV], ic[kRV];
+      for (int v = 0; v < kRV; ++v) {
+        rk[v] = L::dload(tt_ + k * RN + v * N);
+        ic[v] = kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N);
+      }
+      for (int u = 0; u < JB; ++u) {
+        const D m = L::dset(mk[u]);
+        for (int v = 0; v < kRV; ++v) {
+          const D x = L::dload(xw_ + (j0 + u) * RN + v * N);
+          const D e = kU ? L::dsub(x, m) : diff<L>(A[v], m, x);
+          acc[u][v] = L::dfma(rk[v], L::dmul(e, ic[v]), acc[u][v]);
+        }
+      }
+    }
+    for (int u = 0; u < JB; ++u)
+      for (int v = 0; v < kRV; ++v) L::dstore(sc_ + (j0 + u) * RN + v * N, acc[u][v]);
+  }
+
+  template <int kRV, bool kU>
+  void score(const D* A) {
+    size_t j = 0;
+    for (; j + 4 <= dim_; j += 4) score_block<4, kRV, kU>(A, j);
+    for (; j < dim_; ++j) score_block<1, kRV, kU>(A, j);
+  }
+
+  const MixturePart<T>& p_;
+  const SmallLayout& lay_;
+  const MixtureOutputs<T>& out_;
+  size_t K_, dim_, vstride_;
+  const double* mu_;
+  const double* var_;
+  const double* lw_;
+  double *lt_, *tt_, *wm_, *ph_, *phic_, *pic_, *pg_, *pff_, *h_, *hic_, *ic_, *g_, *ff_, *amu_, *mm_, *mn_, *xw_,
+      *dm_, *sc_;
+  bool key_valid_ = false;
+  double key_a_ = 0, key_s_ = 0;
+};
+
+template <class L, typename T>
+void small_rows(const MixturePart<T>& part, const SmallLayout& lay) {
+  SmallKernel<L, T> kernel(part, lay);
+  kernel.run();
+}
+
+}  // namespace mixlanes
+}  // namespace
+}  // namespace tweedie
