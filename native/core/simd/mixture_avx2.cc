@@ -39,6 +39,7 @@ struct LAvx2 {
   static D dfnma(D a, D b, D c) { return _mm256_fnmadd_pd(a, b, c); }
   static D dmin(D a, D b) { return _mm256_min_pd(a, b); }
   static D dlt(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static bool dany(D m) { return _mm256_movemask_pd(m) != 0; }
   static D dand(D a, D b) { return _mm256_and_pd(a, b); }
   static D dor(D a, D b) { return _mm256_or_pd(a, b); }
   static D dandnot(D m, D b) { return _mm256_andnot_pd(m, b); }

@@ -13,7 +13,7 @@
 //   dkeep_pos(r, v) (v where r > 0, else 0), ddiv, dsqrt, dmax, dmin, dabs, dfma(a, b, c) = a*b + c
 //   and dfnma(a, b, c) = c - a*b (fused where the level has FMA), dhsum(D) and dhmax(D) (fixed
 //   order), dpow2(D n) (2^n for integer-valued n in [-1022, 1023]), dlt(a, b) (lane mask of
-//   a < b), dand / dor / dandnot(m, b) (~m & b) on the bits, dbits_add / dsub_bits (the bit
+//   a < b), dany(m) (whether any lane of a mask is set), dand / dor / dandnot(m, b) (~m & b) on the bits, dbits_add / dsub_bits (the bit
 //   patterns added / subtracted as 64-bit integers), dshl52 (64-bit lanes shifted left by 52),
 //   dle_mask / deq_mask (lane bit masks), dgather(p, stride) (kD doubles or widened floats),
 //   pack4x4 / pack4x4d (4 x 4 transposes into the float32 / float64 panels);
@@ -101,8 +101,10 @@ constexpr double kExpCoef[12] = {1.0,
                                  2.7632641110638405e-07,
                                  2.511003863139111e-08};
 
+// exp(x) for x <= 0; with `scaled`, also exp(x) 2^900 (in [2^-176, 2^1] for x > -746: never
+// subnormal, and exact where exp(x) itself is not).
 template <class L>
-inline typename L::D vexp_nonpositive(typename L::D x) {
+inline typename L::D vexp_nonpositive(typename L::D x, typename L::D* scaled = nullptr) {
   using D = typename L::D;
   const D xc = L::dmax(x, L::dset(-746.0));  // exp(-746) rounds to 0; so does -inf
   const D t = L::dadd(L::dmul(xc, L::dset(kLog2e)), L::dset(kRound));
@@ -118,11 +120,12 @@ inline typename L::D vexp_nonpositive(typename L::D x) {
   //   n in [-1076, -1022]), and w + 2^52 rounds w to an integer exactly as p 2^n rounds to a
   //   multiple of 2^-1074 (to nearest, ties to even); that integer is the result's bit pattern
   //   (2^52 itself is the smallest normal). Where n > -1022 the bits of w are garbage, masked.
-  const D scaled = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
-  const D w = L::dbits_add(scaled, L::dset(0x1p51));  // bit pattern 1074 << 52
+  const D pn = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+  if (scaled) *scaled = L::dbits_add(pn, L::dset(0x1p-123));  // bit pattern 900 << 52
+  const D w = L::dbits_add(pn, L::dset(0x1p51));                // bit pattern 1074 << 52
   const D sub = L::dand(L::dlt(n, L::dset(-1021.5)), L::dlt(w, L::dset(0x1p52)));
   const D tiny = L::dsub_bits(L::dadd(L::dand(sub, w), L::dset(0x1p52)), L::dset(0x1p52));
-  return L::dor(tiny, L::dandnot(sub, scaled));
+  return L::dor(tiny, L::dandnot(sub, pn));
 }
 
 // out[i] = exp(d[i]) for d[i] <= 0; returns the sum of out (fixed order).
@@ -643,11 +646,11 @@ class Sizer {
 // double arrays, RN rows per tile.
 struct SmallLayout {
   size_t RN;
-  size_t o_lt, o_tt, o_wm;                         // [K][RN]
+  size_t o_lt, o_tt, o_tf, o_ts, o_wm;             // [K][RN]
   size_t o_ph, o_phic, o_pic, o_pg, o_pff;         // per-lane level constants [K][RN]
   size_t o_h, o_hic, o_ic, o_g, o_ff, o_mm, o_mn;  // [K]
   size_t o_amu;                                    // [K][dim]
-  size_t o_x, o_dm, o_sc;                          // [dim][RN]
+  size_t o_x, o_dm, o_sc, o_dmt, o_sct;            // [dim][RN]
   size_t total;
 };
 
@@ -661,6 +664,8 @@ bool small_layout(size_t K, size_t dim, SmallLayout* sl) {
   sl->RN = RN;
   sl->o_lt = s.take(kr, 8);
   sl->o_tt = s.take(kr, 8);
+  sl->o_tf = s.take(kr, 8);
+  sl->o_ts = s.take(kr, 8);
   sl->o_wm = s.take(kr, 8);
   sl->o_ph = s.take(kr, 8);
   sl->o_phic = s.take(kr, 8);
@@ -678,6 +683,8 @@ bool small_layout(size_t K, size_t dim, SmallLayout* sl) {
   sl->o_x = s.take(dr, 8);
   sl->o_dm = s.take(dr, 8);
   sl->o_sc = s.take(dr, 8);
+  sl->o_dmt = s.take(dr, 8);
+  sl->o_sct = s.take(dr, 8);
   if (!s.ok()) return false;
   sl->total = s.total();
   return true;

@@ -41,6 +41,10 @@ struct LNeon {
   static D dfnma(D a, D b, D c) { return vfmsq_f64(c, a, b); }
   static D dmin(D a, D b) { return vminnmq_f64(a, b); }
   static D dlt(D a, D b) { return vreinterpretq_f64_u64(vcltq_f64(a, b)); }
+  static bool dany(D m) {
+    const uint64x2_t u = vreinterpretq_u64_f64(m);
+    return (vgetq_lane_u64(u, 0) | vgetq_lane_u64(u, 1)) != 0;
+  }
   static D dand(D a, D b) {
     return vreinterpretq_f64_u64(vandq_u64(vreinterpretq_u64_f64(a), vreinterpretq_u64_f64(b)));
   }

@@ -28,6 +28,10 @@ namespace tweedie {
 namespace {
 namespace mixlanes {
 
+// Components with l_k - m below this (t_k < 2^-894) take the scaled second pass of the fast
+// path: above it every product of the mean stays normal unless s^2 / C_k |mu_kj| < 2^-120.
+constexpr double kTinyLog = -620.0;
+
 template <class L, typename T>
 class SmallKernel {
   using D = typename L::D;
@@ -46,6 +50,8 @@ class SmallKernel {
     lt_ = at(lay.o_lt);
     tt_ = at(lay.o_tt);
     wm_ = at(lay.o_wm);
+    tf_ = at(lay.o_tf);
+    ts_ = at(lay.o_ts);
     ph_ = at(lay.o_ph);
     phic_ = at(lay.o_phic);
     pic_ = at(lay.o_pic);
@@ -62,6 +68,8 @@ class SmallKernel {
     xw_ = at(lay.o_x);
     dm_ = at(lay.o_dm);
     sc_ = at(lay.o_sc);
+    dmt_ = at(lay.o_dmt);
+    sct_ = at(lay.o_sct);
   }
 
   void run() {
@@ -260,80 +268,57 @@ class SmallKernel {
     }
     for (int v = 0; v < kRV; ++v) M[v] = L::dload(mx + v * N);
 
-    // ---- B: t_k = exp(l_k - m), S = sum_k t_k (l_k - m kept for the entropy)
+    // ---- B: t_k = exp(l_k - m) (l_k - m kept in lt), S = sum_k t_k. The mean and score take
+    // the components below e^kTinyLog of the max out of tt (zero there) and, where a lane has one
+    // with t_k > 0, accumulate them in a second pass scaled by 2^900 (tiny_pass): their t_k may be
+    // subnormal, and a multiply with a subnormal operand or result costs a microcode assist of
+    // ~100 cycles. The responsibilities, entropy and variance take every t_k (tf).
     double* tt = tt_;  // [K][RN]
-    const bool keep_d = out_.entropy != nullptr;
-    D S[kRV];
-    for (int v = 0; v < kRV; ++v) S[v] = L::dzero();
+    double* tf = tf_;  // [K][RN]
+    double* ts = ts_;  // [K][RN]
+    const bool full = out_.responsibilities || out_.entropy || out_.variance;
+    const D cut = L::dset(kTinyLog);
+    D S[kRV], Tiny[kRV];
+    for (int v = 0; v < kRV; ++v) S[v] = Tiny[v] = L::dzero();
     for (size_t k = 0; k < K; ++k) {
       for (int v = 0; v < kRV; ++v) {
-        double* lp = lt + k * RN + v * N;
-        const D d = L::dsub(L::dload(lp), M[v]);
-        if (keep_d) L::dstore(lp, d);
-        const D e = vexp_nonpositive<L>(d);
-        L::dstore(tt + k * RN + v * N, e);
+        const size_t o = k * RN + v * N;
+        const D d = L::dsub(L::dload(lt + o), M[v]);
+        L::dstore(lt + o, d);
+        D sc;
+        const D e = vexp_nonpositive<L>(d, &sc);
         S[v] = L::dadd(S[v], e);
+        const D big = L::dlt(cut, d);
+        L::dstore(tt + o, L::dand(big, e));
+        L::dstore(ts + o, sc);
+        // the bits of e >= 0 where not big: nonzero (a positive double) iff some t_k > 0 is left out
+        Tiny[v] = L::dor(Tiny[v], L::dandnot(big, e));
+        if (full) L::dstore(tf + o, e);
       }
     }
+    bool any_tiny = false;
     alignas(64) double sums[RN];
     D Inv[kRV];
     for (int v = 0; v < kRV; ++v) {
+      Tiny[v] = L::dlt(L::dzero(), Tiny[v]);
+      any_tiny = any_tiny || L::dany(Tiny[v]);
       L::dstore(sums + v * N, S[v]);
       Inv[v] = L::ddiv(L::dset(1.0), S[v]);
     }
-    // r_k = t_k / S; with more than two components t_k times 1 / S (one more rounding, well
-    // inside the tolerance)
-    const bool divide = K <= 2;
-    auto R = [&](size_t k, int v) {
-      const D t = L::dload(tt + k * RN + v * N);
-      return divide ? L::ddiv(t, S[v]) : L::dmul(t, Inv[v]);
-    };
     const bool want_mean = out_.mean || out_.variance;
-    const bool keep_r = out_.responsibilities || out_.entropy || out_.variance || out_.score || DIM == 0;
     auto lane_ok = [&](size_t r) { return r < nr && !dead[r]; };
 
-    // ---- C: the posterior mean (fixed dims: in registers, two row vectors at a time)
-    if (DIM != 0 && want_mean) {
-      constexpr int VB = 2;
-      for (int v0 = 0; v0 < kRV; v0 += VB) {
-        D acc[DIM ? DIM : 1][VB], cg[VB];
-        for (int u = 0; u < VB; ++u) {
-          cg[u] = L::dzero();
-          for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dzero();
-        }
-        for (size_t k = 0; k < K; ++k) {
-          const double* mk = mu_ + k * dim;
-          for (int u = 0; u < VB; ++u) {
-            const int v = v0 + u;
-            const D r = R(k, v);
-            if (keep_r) L::dstore(tt + k * RN + v * N, r);
-            const D w = L::dmul(r, FF(k, v));
-            for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dfma(w, L::dset(mk[j]), acc[j][u]);
-            cg[u] = L::dfma(r, G(k, v), cg[u]);
-          }
-        }
-        for (int u = 0; u < VB; ++u) {
-          const int v = v0 + u;
-          for (size_t j = 0; j < dim; ++j) L::dstore(dm_ + j * RN + v * N, L::dfma(cg[u], XV(j, v), acc[j][u]));
-        }
-      }
-    } else if (keep_r) {
-      for (size_t k = 0; k < K; ++k)
-        for (int v = 0; v < kRV; ++v) L::dstore(tt + k * RN + v * N, R(k, v));
-      if (want_mean) {
-        // weights r_k s^2 / C_k [K][RN] and the x coefficient, then the blocked product
-        D cg[kRV];
-        for (int v = 0; v < kRV; ++v) cg[v] = L::dzero();
-        for (size_t k = 0; k < K; ++k) {
-          for (int v = 0; v < kRV; ++v) {
-            const D r = L::dload(tt + k * RN + v * N);
-            L::dstore(wm_ + k * RN + v * N, L::dmul(r, FF(k, v)));
-            cg[v] = L::dfma(r, G(k, v), cg[v]);
-          }
-        }
-        wsum<kRV>(cg);
-      }
+    // ---- C: posterior mean and score (the same operations whatever else is requested), then
+    // the responsibilities
+    if (want_mean) {
+      mean_pass<kRV, DIM, kU>(tt, out_.score != nullptr || DIM == 0, S, Inv, dm_);
+    } else if (out_.score) {
+      normalise<kRV>(tt, S, Inv);
     }
+    if (out_.score) score<kRV, kU>(A, tt, sc_);
+    if (any_tiny && (want_mean || out_.score)) tiny_pass<kRV, DIM, kU>(S, Tiny, A, want_mean);
+    if (full) normalise<kRV>(tf, S, Inv);
+    tt = tf;
 
     if (out_.responsibilities) {
       for (size_t r = 0; r < nr; ++r) {
@@ -365,7 +350,6 @@ class SmallKernel {
       }
     }
     if (out_.score) {
-      score<kRV, kU>(A);
       for (size_t r = 0; r < nr; ++r) {
         if (!lane_ok(r)) continue;
         T* o = out_.score + (b0 + r) * dim;
@@ -400,6 +384,135 @@ class SmallKernel {
     if (fallback) {
       for (size_t r = 0; r < nr; ++r)
         if (dead[r] && r < nr) p_.scalar_row.fn(p_.scalar_row.self, b0 + r, p_.scalar_workspace);
+    }
+  }
+
+  // r_k = t_k / S; with more than two components t_k times 1 / S (one more rounding, well
+  // inside the tolerance).
+  template <int kRV>
+  D resp(const double* t, size_t k, int v, const D* S, const D* Inv) const {
+    const D x = L::dload(t + k * kRV * N + v * N);
+    return K_ <= 2 ? L::ddiv(x, S[v]) : L::dmul(x, Inv[v]);
+  }
+
+  template <int kRV>
+  void normalise(double* t, const D* S, const D* Inv) const {
+    for (size_t k = 0; k < K_; ++k)
+      for (int v = 0; v < kRV; ++v) L::dstore(t + k * kRV * N + v * N, resp<kRV>(t, k, v, S, Inv));
+  }
+
+  // The posterior mean from the weights t [K][RN] (normalised in place when keep_r):
+  // out[j][v] = sum_k (r_k s^2 / C_k) mu_kj + (sum_k r_k g_k) x_j. Fixed dims: in registers,
+  // two row vectors at a time; otherwise the weights r_k s^2 / C_k [K][RN] and a blocked product.
+  template <int kRV, int DIM, bool kU>
+  void mean_pass(double* t, bool keep_r, const D* S, const D* Inv, double* out) {
+    constexpr size_t RN = kRV * N;
+    const size_t K = K_;
+    auto G = [&](size_t k, int v) { return kU ? L::dset(g_[k]) : L::dload(pg_ + k * RN + v * N); };
+    auto FF = [&](size_t k, int v) { return kU ? L::dset(ff_[k]) : L::dload(pff_ + k * RN + v * N); };
+    if (DIM != 0) {
+      constexpr size_t dim = DIM ? static_cast<size_t>(DIM) : 1;
+      constexpr int VB = 2;
+      for (int v0 = 0; v0 < kRV; v0 += VB) {
+        D acc[dim][VB], cg[VB];
+        for (int u = 0; u < VB; ++u) {
+          cg[u] = L::dzero();
+          for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dzero();
+        }
+        for (size_t k = 0; k < K; ++k) {
+          const double* mk = mu_ + k * dim;
+          for (int u = 0; u < VB; ++u) {
+            const int v = v0 + u;
+            const D r = resp<kRV>(t, k, v, S, Inv);
+            if (keep_r) L::dstore(t + k * RN + v * N, r);
+            const D w = L::dmul(r, FF(k, v));
+            for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dfma(w, L::dset(mk[j]), acc[j][u]);
+            cg[u] = L::dfma(r, G(k, v), cg[u]);
+          }
+        }
+        for (int u = 0; u < VB; ++u) {
+          const int v = v0 + u;
+          for (size_t j = 0; j < dim; ++j) {
+            const size_t o = j * RN + v * N;
+            L::dstore(out + o, L::dfma(cg[u], L::dload(xw_ + o), acc[j][u]));
+          }
+        }
+      }
+      return;
+    }
+    D cg[kRV];
+    for (int v = 0; v < kRV; ++v) cg[v] = L::dzero();
+    for (size_t k = 0; k < K; ++k) {
+      for (int v = 0; v < kRV; ++v) {
+        const D r = resp<kRV>(t, k, v, S, Inv);
+        L::dstore(t + k * RN + v * N, r);
+        L::dstore(wm_ + k * RN + v * N, L::dmul(r, FF(k, v)));
+        cg[v] = L::dfma(r, G(k, v), cg[v]);
+      }
+    }
+    wsum<kRV>(cg, out);
+  }
+
+  // The components left out of tt by pass B (0 < t_k, l_k - m <= kTinyLog), by the scalar
+  // reference's own arithmetic in a domain scaled by 2^900, where it involves no subnormal
+  // number: t_k and r_k = t_k / S rounded to the (scaled) subnormal grid as the reference's exp
+  // and division round them, each term r_k (mu_kj + g_k e_kj) and r_k (e_kj / C_k) rounded as
+  // the reference's products, summed in k order; then out += that sum 2^-900 by one fused
+  // multiply-add, in the lanes that have any. (Where r_k is subnormal the reference keeps only
+  // a few of its bits, and the score multiplies that rounding by |e| / C: an exact sum would
+  // differ from the reference by more than the twin rule allows.)
+  template <int kRV, int DIM, bool kU>
+  void tiny_pass(const D* S, const D* Tiny, const D* A, bool want_mean) {
+    constexpr size_t RN = kRV * N;
+    const size_t dim = DIM ? static_cast<size_t>(DIM) : dim_;
+    const D cut = L::dset(kTinyLog), low = L::dset(-746.0);
+    const D grid = L::dset(0x1p-122), sign = L::dset(-0.0);
+    // |p| < 2^-122 (a subnormal, scaled) rounded to a multiple of 2^-174 (the subnormal spacing,
+    // scaled), to nearest, ties to even: p + copysign(2^-122, p) has that spacing.
+    auto ground = [&](D p) {
+      const D c = L::dor(L::dand(p, sign), grid);
+      const D small = L::dlt(L::dabs(p), grid);
+      return L::dor(L::dand(small, L::dsub(L::dadd(p, c), c)), L::dandnot(small, p));
+    };
+    for (size_t i = 0; i < dim * RN; ++i) dmt_[i] = sct_[i] = 0;
+    for (size_t k = 0; k < K_; ++k) {
+      const double* mk = mu_ + k * dim;
+      const double* ak = (kU ? amu_ : mu_) + k * dim;
+      for (int v = 0; v < kRV; ++v) {
+        const size_t ko = k * RN + v * N;
+        const D d = L::dload(lt_ + ko);
+        const D tiny = L::dandnot(L::dlt(cut, d), L::dlt(low, d));
+        if (!L::dany(tiny)) continue;
+        // t_k > 0 there: exp(d) rounds to 0 only below -745.13 (and then so does its scaled form
+        // rounded to the scaled subnormal grid)
+        const D r = ground(L::ddiv(L::dand(tiny, ground(L::dload(ts_ + ko))), S[v]));
+        const D g = kU ? L::dset(g_[k]) : L::dload(pg_ + k * RN + v * N);
+        const D ic = kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N);
+        for (size_t j = 0; j < dim; ++j) {
+          const size_t o = j * RN + v * N;
+          const D x = L::dload(xw_ + o);
+          const D ej = kU ? L::dsub(x, L::dset(ak[j])) : diff<L>(A[v], L::dset(ak[j]), x);
+          if (want_mean) {
+            const D m = L::dadd(L::dset(mk[j]), L::dmul(g, ej));
+            L::dstore(dmt_ + o, L::dadd(L::dload(dmt_ + o), ground(L::dmul(r, m))));
+          }
+          if (out_.score) L::dstore(sct_ + o, L::dadd(L::dload(sct_ + o), ground(L::dmul(r, L::dmul(ej, ic)))));
+        }
+      }
+    }
+    const D down = L::dset(0x1p-900);
+    for (int v = 0; v < kRV; ++v) {
+      for (size_t j = 0; j < dim; ++j) {
+        const size_t o = j * RN + v * N;
+        if (want_mean) {
+          const D m = L::dload(dm_ + o);
+          L::dstore(dm_ + o, L::dor(L::dand(Tiny[v], L::dfma(L::dload(dmt_ + o), down, m)), L::dandnot(Tiny[v], m)));
+        }
+        if (out_.score) {
+          const D c = L::dload(sc_ + o);
+          L::dstore(sc_ + o, L::dor(L::dand(Tiny[v], L::dfma(L::dload(sct_ + o), down, c)), L::dandnot(Tiny[v], c)));
+        }
+      }
     }
   }
 
@@ -519,9 +632,9 @@ class SmallKernel {
       for (int v = 0; v < kRV; ++v) dots[c][v] = acc[c][v];
   }
 
-  // dm[j][v] = sum_k wm[k][v] mu_kj (k sequential) + cg[v] x_j, dimensions in register blocks.
+  // out[j][v] = sum_k wm[k][v] mu_kj (k sequential) + cg[v] x_j, dimensions in register blocks.
   template <int JB, int kRV>
-  void wsum_block(size_t j0, const D* cg) {
+  void wsum_block(size_t j0, const D* cg, double* out) {
     constexpr size_t RN = kRV * N;
     D acc[JB][kRV];
     for (int u = 0; u < JB; ++u)
@@ -538,22 +651,22 @@ class SmallKernel {
     for (int u = 0; u < JB; ++u)
       for (int v = 0; v < kRV; ++v) {
         const size_t o = (j0 + u) * RN + v * N;
-        L::dstore(dm_ + o, L::dfma(cg[v], L::dload(xw_ + o), acc[u][v]));
+        L::dstore(out + o, L::dfma(cg[v], L::dload(xw_ + o), acc[u][v]));
       }
   }
 
   template <int kRV>
-  void wsum(const D* cg) {
+  void wsum(const D* cg, double* out) {
     size_t j = 0;
-    for (; j + 4 <= dim_; j += 4) wsum_block<4, kRV>(j, cg);
-    for (; j < dim_; ++j) wsum_block<1, kRV>(j, cg);
+    for (; j + 4 <= dim_; j += 4) wsum_block<4, kRV>(j, cg, out);
+    for (; j < dim_; ++j) wsum_block<1, kRV>(j, cg, out);
   }
 
-  // sc[j][v] = sum_k r_k ((x_j - a mu_kj) / C_k), k sequential (the score's negative; the
+  // out[j][v] = sum_k r[k][v] ((x_j - a mu_kj) / C_k), k sequential (the score's negative; the
   // twin's form: the product form a sum_k (r_k / C_k) mu_kj - (sum_k r_k / C_k) x_j can
   // overflow where this does not).
   template <int JB, int kRV, bool kU>
-  void score_block(const D* A, size_t j0) {
+  void score_block(const D* A, const double* r, size_t j0, double* out) {
     constexpr size_t RN = kRV * N;
     D acc[JB][kRV];
     for (int u = 0; u < JB; ++u)
@@ -562,7 +675,7 @@ class SmallKernel {
       const double* mk = (kU ? amu_ : mu_) + k * dim_ + j0;
       D rk[kRV], ic[kRV];
       for (int v = 0; v < kRV; ++v) {
-        rk[v] = L::dload(tt_ + k * RN + v * N);
+        rk[v] = L::dload(r + k * RN + v * N);
         ic[v] = kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N);
       }
       for (int u = 0; u < JB; ++u) {
@@ -575,14 +688,14 @@ class SmallKernel {
       }
     }
     for (int u = 0; u < JB; ++u)
-      for (int v = 0; v < kRV; ++v) L::dstore(sc_ + (j0 + u) * RN + v * N, acc[u][v]);
+      for (int v = 0; v < kRV; ++v) L::dstore(out + (j0 + u) * RN + v * N, acc[u][v]);
   }
 
   template <int kRV, bool kU>
-  void score(const D* A) {
+  void score(const D* A, const double* r, double* out) {
     size_t j = 0;
-    for (; j + 4 <= dim_; j += 4) score_block<4, kRV, kU>(A, j);
-    for (; j < dim_; ++j) score_block<1, kRV, kU>(A, j);
+    for (; j + 4 <= dim_; j += 4) score_block<4, kRV, kU>(A, r, j, out);
+    for (; j < dim_; ++j) score_block<1, kRV, kU>(A, r, j, out);
   }
 
   const MixturePart<T>& p_;
@@ -592,8 +705,8 @@ class SmallKernel {
   const double* mu_;
   const double* var_;
   const double* lw_;
-  double *lt_, *tt_, *wm_, *ph_, *phic_, *pic_, *pg_, *pff_, *h_, *hic_, *ic_, *g_, *ff_, *amu_, *mm_, *mn_, *xw_,
-      *dm_, *sc_;
+  double *lt_, *tt_, *tf_, *ts_, *wm_, *ph_, *phic_, *pic_, *pg_, *pff_, *h_, *hic_, *ic_, *g_, *ff_, *amu_, *mm_, *mn_, *xw_,
+      *dm_, *sc_, *dmt_, *sct_;
   bool key_valid_ = false;
   double key_a_ = 0, key_s_ = 0;
 };

@@ -39,6 +39,7 @@ struct LSse2 {
   static D dfnma(D a, D b, D c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
   static D dmin(D a, D b) { return _mm_min_pd(a, b); }
   static D dlt(D a, D b) { return _mm_cmplt_pd(a, b); }
+  static bool dany(D m) { return _mm_movemask_pd(m) != 0; }
   static D dand(D a, D b) { return _mm_and_pd(a, b); }
   static D dor(D a, D b) { return _mm_or_pd(a, b); }
   static D dandnot(D m, D b) { return _mm_andnot_pd(m, b); }
