@@ -17,7 +17,9 @@
 //   patterns added / subtracted as 64-bit integers), dshl52 (64-bit lanes shifted left by 52),
 //   dle_mask / deq_mask (lane bit masks), dgather(p, stride) (kD doubles or widened floats),
 //   pack4x4 / pack4x4d (4 x 4 transposes into the float32 / float64 panels);
-//   fzero, fload(const float*) (64-byte aligned), fbroadcast(const float*), ffma(a, b, c), fstore.
+//   fzero, fload(const float*) (64-byte aligned), fbroadcast(const float*), ffma(a, b, c), fstore;
+//   store_block(T* out, size_t stride, const D* c) (out[r * stride + j] = T(c[j][r]) for r, j <
+//   kD, T double or float: one rounding) and store_block2 (the same for j < 2).
 // and the tile shapes kScreenRows (rows of the float32 screen tile, whose columns are 2 F
 // vectors of components), kMeanRows and kMeanVecs (weighted-mean tile: rows x kMeanVecs D
 // vectors of dimensions).

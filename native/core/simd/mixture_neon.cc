@@ -101,6 +101,19 @@ struct LNeon {
     }
   }
 
+  // out[r * stride + j] = T(c[j][r]) for r, j < 2 (T double or float).
+  static void store_block(double* out, size_t stride, const D* c) {
+    vst1q_f64(out, vzip1q_f64(c[0], c[1]));
+    vst1q_f64(out + stride, vzip2q_f64(c[0], c[1]));
+  }
+  static void store_block(float* out, size_t stride, const D* c) {
+    const float32x2_t a = vcvt_f32_f64(c[0]), b = vcvt_f32_f64(c[1]);
+    vst1_f32(out, vzip1_f32(a, b));
+    vst1_f32(out + stride, vzip2_f32(a, b));
+  }
+  static void store_block2(double* out, size_t stride, const D* c) { store_block(out, stride, c); }
+  static void store_block2(float* out, size_t stride, const D* c) { store_block(out, stride, c); }
+
   static F fzero() { return vdupq_n_f32(0.0f); }
   static F fload(const float* p) { return vld1q_f32(p); }
   static F fbroadcast(const float* p) { return vld1q_dup_f32(p); }

@@ -157,6 +157,20 @@ class SmallKernel {
     }
     const size_t n = K_ * dim_;
     for (size_t i = 0; i < n; ++i) amu_[i] = a * mu_[i];
+    if (cross()) {
+      // The cross-term form of pair (x, k) passes its cancellation check (logs_cross) when
+      // err_k = 0.5 ic_k chk (|x| + a |mu_k|)^2 <= 1e-13 (1 + |lw_k| + |h_k - lw_k|): for every k
+      // when |x| <= xlim = min_k sqrt(bound_k / (0.5 ic_k chk)) - a |mu_k| (with a margin for
+      // the rounding of this rearrangement).
+      const double chk = 2 * __builtin_sqrt(static_cast<double>(dim_)) * 2 * kEps64;
+      double lim = kInf;
+      for (size_t k = 0; k < K_; ++k) {
+        if (h_[k] == -kInf) continue;
+        const double bound = 1e-13 * (1 + abs_d(lw_[k]) + abs_d(h_[k] - lw_[k]));
+        lim = min_d(lim, __builtin_sqrt(bound / (0.5 * ic_[k] * chk)) * (1 - 1e-6) - a * mn_[k]);
+      }
+      xlim_ = lim;
+    }
     key_valid_ = true;
     key_a_ = a;
     key_s_ = s;
@@ -185,12 +199,19 @@ class SmallKernel {
     const MixtureLevels& lv = *p_.levels;
     size_t row[RN];  // the row of each lane; spare lanes repeat the first row and are never stored
     alignas(64) double av[RN], sv[RN];
-    for (size_t r = 0; r < RN; ++r) {
-      row[r] = b0 + (r < nr ? r : 0);
-      av[r] = lv.alpha[row[r] * lv.alpha_stride];
-      sv[r] = lv.sigma[row[r] * lv.sigma_stride];
+    for (size_t r = 0; r < RN; ++r) row[r] = b0 + (r < nr ? r : 0);
+    if (kU) {
+      for (size_t r = 0; r < RN; ++r) {
+        av[r] = key_a_;
+        sv[r] = key_s_;
+      }
+    } else {
+      for (size_t r = 0; r < RN; ++r) {
+        av[r] = lv.alpha[row[r] * lv.alpha_stride];
+        sv[r] = lv.sigma[row[r] * lv.sigma_stride];
+      }
+      lane_params(av, sv, RN);
     }
-    if (!kU) lane_params(av, sv, RN);
     // constants of component k for vector v: broadcast (shared level) or per lane
     auto H = [&](size_t k, int v) { return kU ? L::dset(h_[k]) : L::dload(ph_ + k * RN + v * N); };
     auto HIC = [&](size_t k, int v) { return kU ? L::dset(hic_[k]) : L::dload(phic_ + k * RN + v * N); };
@@ -258,15 +279,16 @@ class SmallKernel {
 
     // Rows whose quadratics all overflow (max -inf) go to the scalar reference; their lanes
     // compute with a stand-in max 0 and are never stored.
-    alignas(64) double mx[RN];
-    bool dead[RN], fallback = false;
-    for (int v = 0; v < kRV; ++v) L::dstore(mx + v * N, M[v]);
-    for (size_t r = 0; r < RN; ++r) {
-      dead[r] = mx[r] == -kInf;
-      fallback = fallback || (dead[r] && r < nr);
-      if (dead[r]) mx[r] = 0;
+    unsigned dead = 0;  // bit r: lane r
+    for (int v = 0; v < kRV; ++v) {
+      const D isdead = L::dlt(M[v], L::dset(-__DBL_MAX__));
+      dead |= static_cast<unsigned>(L::dle_mask(M[v], L::dset(-kInf))) << (v * N);
+      M[v] = L::dandnot(isdead, M[v]);
     }
-    for (int v = 0; v < kRV; ++v) M[v] = L::dload(mx + v * N);
+    const unsigned live = (nr == RN ? ~0u : (1u << nr) - 1) & ~dead & ((RN == 32 ? 0u : 1u << RN) - 1);
+    const bool fallback = (dead & ((nr == RN ? 0u : 1u << nr) - 1)) != 0;
+    alignas(64) double mx[RN];
+    for (int v = 0; v < kRV; ++v) L::dstore(mx + v * N, M[v]);
 
     // ---- B: t_k = exp(l_k - m) (l_k - m kept in lt), S = sum_k t_k. The mean and score take
     // the components below e^kTinyLog of the max out of tt (zero there) and, where a lane has one
@@ -274,51 +296,33 @@ class SmallKernel {
     // subnormal, and a multiply with a subnormal operand or result costs a microcode assist of
     // ~100 cycles. The responsibilities, entropy and variance take every t_k (tf).
     double* tt = tt_;  // [K][RN]
-    double* tf = tf_;  // [K][RN]
-    double* ts = ts_;  // [K][RN]
     const bool full = out_.responsibilities || out_.entropy || out_.variance;
-    const D cut = L::dset(kTinyLog);
     D S[kRV], Tiny[kRV];
-    for (int v = 0; v < kRV; ++v) S[v] = Tiny[v] = L::dzero();
-    for (size_t k = 0; k < K; ++k) {
-      for (int v = 0; v < kRV; ++v) {
-        const size_t o = k * RN + v * N;
-        const D d = L::dsub(L::dload(lt + o), M[v]);
-        L::dstore(lt + o, d);
-        D sc;
-        const D e = vexp_nonpositive<L>(d, &sc);
-        S[v] = L::dadd(S[v], e);
-        const D big = L::dlt(cut, d);
-        L::dstore(tt + o, L::dand(big, e));
-        L::dstore(ts + o, sc);
-        // the bits of e >= 0 where not big: nonzero (a positive double) iff some t_k > 0 is left out
-        Tiny[v] = L::dor(Tiny[v], L::dandnot(big, e));
-        if (full) L::dstore(tf + o, e);
-      }
-    }
+    if (full) pass_b<kRV, true>(M, S, Tiny);
+    else pass_b<kRV, false>(M, S, Tiny);
     bool any_tiny = false;
     alignas(64) double sums[RN];
     D Inv[kRV];
     for (int v = 0; v < kRV; ++v) {
-      Tiny[v] = L::dlt(L::dzero(), Tiny[v]);
       any_tiny = any_tiny || L::dany(Tiny[v]);
       L::dstore(sums + v * N, S[v]);
       Inv[v] = L::ddiv(L::dset(1.0), S[v]);
     }
     const bool want_mean = out_.mean || out_.variance;
-    auto lane_ok = [&](size_t r) { return r < nr && !dead[r]; };
+    auto lane_ok = [&](size_t r) { return (live >> r & 1) != 0; };
 
     // ---- C: posterior mean and score (the same operations whatever else is requested), then
     // the responsibilities
     if (want_mean) {
-      mean_pass<kRV, DIM, kU>(tt, out_.score != nullptr || DIM == 0, S, Inv, dm_);
+      if (out_.score || DIM == 0) mean_pass<kRV, DIM, kU, true>(tt, S, Inv, dm_);
+      else mean_pass<kRV, DIM, kU, false>(tt, S, Inv, dm_);
     } else if (out_.score) {
       normalise<kRV>(tt, S, Inv);
     }
     if (out_.score) score<kRV, kU>(A, tt, sc_);
     if (any_tiny && (want_mean || out_.score)) tiny_pass<kRV, DIM, kU>(S, Tiny, A, want_mean);
-    if (full) normalise<kRV>(tf, S, Inv);
-    tt = tf;
+    if (full) normalise<kRV>(tf_, S, Inv);
+    tt = tf_;
 
     if (out_.responsibilities) {
       for (size_t r = 0; r < nr; ++r) {
@@ -342,20 +346,8 @@ class SmallKernel {
         }
       }
     }
-    if (out_.mean) {
-      for (size_t r = 0; r < nr; ++r) {
-        if (!lane_ok(r)) continue;
-        T* o = out_.mean + (b0 + r) * dim;
-        for (size_t j = 0; j < dim; ++j) o[j] = static_cast<T>(dm_[j * RN + r]);
-      }
-    }
-    if (out_.score) {
-      for (size_t r = 0; r < nr; ++r) {
-        if (!lane_ok(r)) continue;
-        T* o = out_.score + (b0 + r) * dim;
-        for (size_t j = 0; j < dim; ++j) o[j] = static_cast<T>(-sc_[j * RN + r]);
-      }
-    }
+    if (out_.mean) write_rows<RN>(out_.mean + b0 * dim, dm_, dim, nr, live, 1.0);
+    if (out_.score) write_rows<RN>(out_.score + b0 * dim, sc_, dim, nr, live, -1.0);
     if (out_.variance) {
       // sum_k r_k (tr V_k + sum_j (m_kj - D_j)^2) / dim, m_kj = (s^2 / C_k) mu_kj + g_k x_j
       alignas(64) double s2v[RN], col[RN];
@@ -383,29 +375,102 @@ class SmallKernel {
     }
     if (fallback) {
       for (size_t r = 0; r < nr; ++r)
-        if (dead[r] && r < nr) p_.scalar_row.fn(p_.scalar_row.self, b0 + r, p_.scalar_workspace);
+        if (dead >> r & 1) p_.scalar_row.fn(p_.scalar_row.self, b0 + r, p_.scalar_workspace);
+    }
+  }
+
+  // Pass B over the tile: d = l_k - m (kept in lt), t_k = exp(d), S = sum_k t_k; tt gets t_k
+  // where d > kTinyLog, else 0 (and the lane is marked in Tiny when some such t_k > 0); with
+  // kFull every t_k in tf as well.
+  template <int kRV, bool kFull>
+  void pass_b(const D* M, D* S, D* Tiny) {
+    constexpr size_t RN = kRV * N;
+    double* lt = lt_;
+    double* tt = tt_;
+    double* tf = tf_;
+    double* ts = ts_;
+    const D cut = L::dset(kTinyLog);
+    D Bits[kRV];
+    for (int v = 0; v < kRV; ++v) S[v] = Bits[v] = L::dzero();
+    for (size_t k = 0; k < K_; ++k) {
+      for (int v = 0; v < kRV; ++v) {
+        const size_t o = k * RN + v * N;
+        const D d = L::dsub(L::dload(lt + o), M[v]);
+        L::dstore(lt + o, d);
+        D sc;
+        const D e = vexp_nonpositive<L>(d, &sc);
+        S[v] = L::dadd(S[v], e);
+        const D big = L::dlt(cut, d);
+        L::dstore(tt + o, L::dand(big, e));
+        L::dstore(ts + o, sc);
+        // the bits of e >= 0 where not big: nonzero (a positive double) iff some t_k > 0 is left out
+        Bits[v] = L::dor(Bits[v], L::dandnot(big, e));
+        if (kFull) L::dstore(tf + o, e);
+      }
+    }
+    for (int v = 0; v < kRV; ++v) Tiny[v] = L::dlt(L::dzero(), Bits[v]);
+  }
+
+  // out[r * dim + j] = T(sign * buf[j][r]) for the live lanes r of a tile (buf [dim][RN]);
+  // whole tiles by blocks of N rows x N (or 2) columns transposed in registers.
+  template <size_t RN>
+  void write_rows(T* out, const double* buf, size_t dim, size_t nr, unsigned live, double sign) const {
+    if (nr == RN && live == ((RN == 32 ? 0u : 1u << RN) - 1)) {
+      const D sg = L::dset(sign);
+      for (size_t r0 = 0; r0 < RN; r0 += N) {
+        T* o = out + r0 * dim;
+        size_t j = 0;
+        D c[N];
+        for (; j + N <= dim; j += N) {
+          for (size_t u = 0; u < N; ++u) c[u] = L::dmul(sg, L::dload(buf + (j + u) * RN + r0));
+          L::store_block(o + j, dim, c);
+        }
+        if (N > 2 && j + 2 <= dim) {
+          for (size_t u = 0; u < 2; ++u) c[u] = L::dmul(sg, L::dload(buf + (j + u) * RN + r0));
+          L::store_block2(o + j, dim, c);
+          j += 2;
+        }
+        for (; j < dim; ++j)
+          for (size_t r = 0; r < N; ++r) o[r * dim + j] = static_cast<T>(sign * buf[j * RN + r0 + r]);
+      }
+      return;
+    }
+    for (size_t r = 0; r < nr; ++r) {
+      if (!(live >> r & 1)) continue;
+      for (size_t j = 0; j < dim; ++j) out[r * dim + j] = static_cast<T>(sign * buf[j * RN + r]);
     }
   }
 
   // r_k = t_k / S; with more than two components t_k times 1 / S (one more rounding, well
   // inside the tolerance).
-  template <int kRV>
-  D resp(const double* t, size_t k, int v, const D* S, const D* Inv) const {
+  template <int kRV, bool kDivide>
+  static D resp(const double* t, size_t k, int v, const D* S, const D* Inv) {
     const D x = L::dload(t + k * kRV * N + v * N);
-    return K_ <= 2 ? L::ddiv(x, S[v]) : L::dmul(x, Inv[v]);
+    return kDivide ? L::ddiv(x, S[v]) : L::dmul(x, Inv[v]);
   }
 
   template <int kRV>
   void normalise(double* t, const D* S, const D* Inv) const {
-    for (size_t k = 0; k < K_; ++k)
-      for (int v = 0; v < kRV; ++v) L::dstore(t + k * kRV * N + v * N, resp<kRV>(t, k, v, S, Inv));
+    if (K_ <= 2) {
+      for (size_t k = 0; k < K_; ++k)
+        for (int v = 0; v < kRV; ++v) L::dstore(t + k * kRV * N + v * N, resp<kRV, true>(t, k, v, S, Inv));
+    } else {
+      for (size_t k = 0; k < K_; ++k)
+        for (int v = 0; v < kRV; ++v) L::dstore(t + k * kRV * N + v * N, resp<kRV, false>(t, k, v, S, Inv));
+    }
   }
 
   // The posterior mean from the weights t [K][RN] (normalised in place when keep_r):
   // out[j][v] = sum_k (r_k s^2 / C_k) mu_kj + (sum_k r_k g_k) x_j. Fixed dims: in registers,
   // two row vectors at a time; otherwise the weights r_k s^2 / C_k [K][RN] and a blocked product.
-  template <int kRV, int DIM, bool kU>
-  void mean_pass(double* t, bool keep_r, const D* S, const D* Inv, double* out) {
+  template <int kRV, int DIM, bool kU, bool keep_r>
+  void mean_pass(double* t, const D* S, const D* Inv, double* out) {
+    if (K_ <= 2) mean_pass<kRV, DIM, kU, keep_r, true>(t, S, Inv, out);
+    else mean_pass<kRV, DIM, kU, keep_r, false>(t, S, Inv, out);
+  }
+
+  template <int kRV, int DIM, bool kU, bool keep_r, bool kDivide>
+  void mean_pass(double* t, const D* S, const D* Inv, double* out) {
     constexpr size_t RN = kRV * N;
     const size_t K = K_;
     auto G = [&](size_t k, int v) { return kU ? L::dset(g_[k]) : L::dload(pg_ + k * RN + v * N); };
@@ -423,7 +488,7 @@ class SmallKernel {
           const double* mk = mu_ + k * dim;
           for (int u = 0; u < VB; ++u) {
             const int v = v0 + u;
-            const D r = resp<kRV>(t, k, v, S, Inv);
+            const D r = resp<kRV, kDivide>(t, k, v, S, Inv);
             if (keep_r) L::dstore(t + k * RN + v * N, r);
             const D w = L::dmul(r, FF(k, v));
             for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dfma(w, L::dset(mk[j]), acc[j][u]);
@@ -444,7 +509,7 @@ class SmallKernel {
     for (int v = 0; v < kRV; ++v) cg[v] = L::dzero();
     for (size_t k = 0; k < K; ++k) {
       for (int v = 0; v < kRV; ++v) {
-        const D r = resp<kRV>(t, k, v, S, Inv);
+        const D r = resp<kRV, kDivide>(t, k, v, S, Inv);
         L::dstore(t + k * RN + v * N, r);
         L::dstore(wm_ + k * RN + v * N, L::dmul(r, FF(k, v)));
         cg[v] = L::dfma(r, G(k, v), cg[v]);
@@ -542,22 +607,15 @@ class SmallKernel {
     for (int v = 0; v < kRV; ++v) XN[v] = L::dsqrt(XX[v]);
     // The per-pair check below is skipped when a bound over the whole tile passes it:
     // err_k <= 0.5 ic_k chk (xn_max + a |mu_k|)^2 and mag_k >= |lw_k| + |h_k - lw_k|.
+    // The per-pair check below is skipped when the tile's largest |x| is within the shared
+    // level's limit (shared_params): then every pair passes it.
     bool check = true;
     if (kU) {
       alignas(64) double xb[RN];
       double xnmax = 0;
       for (int v = 0; v < kRV; ++v) L::dstore(xb + v * N, XN[v]);
       for (size_t r = 0; r < RN; ++r) xnmax = max_d(xnmax, xb[r]);
-      const double amax = av[0];
-      const double c = 2 * __builtin_sqrt(static_cast<double>(dim)) * 2 * kEps64;
-      bool pass = true;
-      for (size_t k = 0; k < K && pass; ++k) {
-        if (h_[k] == -kInf) continue;
-        const double big = xnmax + amax * mn_[k];
-        const double err = 0.5 * ic_[k] * c * big * big;
-        pass = err * 1.000001 <= 1e-13 * (1 + abs_d(lw_[k]) + abs_d(h_[k] - lw_[k]));
-      }
-      check = !pass;
+      check = !(xnmax <= xlim_);
     }
     double* lt = lt_;
     const D half = L::dset(0.5), ninf = L::dset(-kInf), tiny = L::dset(1e-13), one = L::dset(1.0);
@@ -708,7 +766,7 @@ class SmallKernel {
   double *lt_, *tt_, *tf_, *ts_, *wm_, *ph_, *phic_, *pic_, *pg_, *pff_, *h_, *hic_, *ic_, *g_, *ff_, *amu_, *mm_, *mn_, *xw_,
       *dm_, *sc_, *dmt_, *sct_;
   bool key_valid_ = false;
-  double key_a_ = 0, key_s_ = 0;
+  double key_a_ = 0, key_s_ = 0, xlim_ = 0;
 };
 
 template <class L, typename T>

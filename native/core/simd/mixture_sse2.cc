@@ -87,6 +87,19 @@ struct LSse2 {
     return _mm_set_pd(static_cast<double>(p[s]), static_cast<double>(p[0]));
   }
 
+  // out[r * stride + j] = T(c[j][r]) for r, j < 2 (T double or float).
+  static void store_block(double* out, size_t stride, const D* c) {
+    _mm_storeu_pd(out, _mm_unpacklo_pd(c[0], c[1]));
+    _mm_storeu_pd(out + stride, _mm_unpackhi_pd(c[0], c[1]));
+  }
+  static void store_block(float* out, size_t stride, const D* c) {
+    const __m128 t = _mm_unpacklo_ps(_mm_cvtpd_ps(c[0]), _mm_cvtpd_ps(c[1]));  // r0j0 r0j1 r1j0 r1j1
+    _mm_storel_pi(reinterpret_cast<__m64*>(out), t);
+    _mm_storeh_pi(reinterpret_cast<__m64*>(out + stride), t);
+  }
+  static void store_block2(double* out, size_t stride, const D* c) { store_block(out, stride, c); }
+  static void store_block2(float* out, size_t stride, const D* c) { store_block(out, stride, c); }
+
   static F fzero() { return _mm_setzero_ps(); }
   static F fload(const float* p) { return _mm_load_ps(p); }
   static F fbroadcast(const float* p) { return _mm_set1_ps(*p); }
