@@ -136,7 +136,8 @@ struct LAvx2 {
   static void fstore(float* p, F v) { _mm256_storeu_ps(p, v); }
 };
 
-const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::rows<LAvx2, double>,
+const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::rows<LAvx2, double>,
                                 &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>};
 
 }  // namespace

@@ -644,6 +644,21 @@ class Sizer {
   bool ok_ = true;
 };
 
+// Whether the rows-in-lanes kernel (mixture_small.h) takes this shape.
+inline bool small_shape(size_t K, size_t dim, size_t vlen) {
+  return vlen != K * dim && K <= kSmallLanes && dim <= kSmallDim;
+}
+
+// The work of a row (see MixtureVectorTable::row_work): K dim multiply-adds for the GEMM-shaped
+// paths; for the rows-in-lanes kernel, whose vector exp and per-component passes cost about 16
+// multiply-adds of a row and which runs at about a quarter of the screen's rate per unit, 4 K
+// (dim + 16).
+inline size_t row_work(size_t K, size_t dim, size_t vlen) {
+  size_t w;
+  if (small_shape(K, dim, vlen)) return 4 * K * (dim + 16);
+  return __builtin_mul_overflow(K, dim, &w) ? ~size_t(0) : w;
+}
+
 // Workspace of the rows-in-lanes kernel (mixture_small.h) for one part: byte offsets of
 // double arrays, RN rows per tile.
 struct SmallLayout {
@@ -703,7 +718,7 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->f32 = f32;
   lay->diag = vlen == kd;
   lay->Kp = round_up(K, L::kD);
-  lay->small = !lay->diag && K <= kSmallLanes && dim <= kSmallDim;
+  lay->small = small_shape(K, dim, vlen);
   if (lay->small) {
     SmallLayout sl;
     if (!small_layout<L>(K, dim, &sl)) return false;
@@ -771,6 +786,8 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->total = s.total();
   return true;
 }
+
+inline bool dynamic_split(size_t K, size_t dim, size_t vlen) { return small_shape(K, dim, vlen); }
 
 template <class L>
 bool workspace_bytes(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, size_t* bytes) {

@@ -121,7 +121,8 @@ struct LNeon {
   static void fstore(float* p, F v) { vst1q_f32(p, v); }
 };
 
-const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::rows<LNeon, double>,
+const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::rows<LNeon, double>,
                                 &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>};
 
 }  // namespace

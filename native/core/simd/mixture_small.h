@@ -104,10 +104,24 @@ class SmallKernel {
 
   template <int kRV, int DIM>
   void tiles() {
+    if (p_.next_chunk == nullptr) {
+      tiles<kRV, DIM>(p_.begin, p_.end);
+      return;
+    }
+    for (;;) {
+      const size_t c = p_.next_chunk->fetch_add(1, std::memory_order_relaxed);
+      const size_t begin = c * p_.chunk_rows;
+      if (begin >= p_.end) return;
+      tiles<kRV, DIM>(begin, min_sz(p_.end, begin + p_.chunk_rows));
+    }
+  }
+
+  template <int kRV, int DIM>
+  void tiles(size_t begin, size_t end) {
     constexpr size_t RN = kRV * N;
     const MixtureLevels& lv = *p_.levels;
-    for (size_t b0 = p_.begin; b0 < p_.end; b0 += RN) {
-      const size_t nr = min_sz(RN, p_.end - b0);
+    for (size_t b0 = begin; b0 < end; b0 += RN) {
+      const size_t nr = min_sz(RN, end - b0);
       // the tile shares one level when every lane's (alpha, sigma) is the same (spare lanes
       // repeat the first row)
       const double a0 = lv.alpha[b0 * lv.alpha_stride], s0 = lv.sigma[b0 * lv.sigma_stride];

@@ -107,7 +107,8 @@ struct LSse2 {
   static void fstore(float* p, F v) { _mm_storeu_ps(p, v); }
 };
 
-const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::rows<LSse2, double>,
+const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::rows<LSse2, double>,
                                 &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>};
 
 }  // namespace
