@@ -130,6 +130,24 @@ inline typename L::D vexp_nonpositive(typename L::D x, typename L::D* scaled = n
   return L::dor(tiny, L::dandnot(sub, pn));
 }
 
+// exp(x) for -708 <= x <= 0 (normal results; the same bits as vexp_nonpositive there, garbage
+// below, -inf included), and exp(x) 2^900 in *scaled for -746 <= x <= 0 (as vexp_nonpositive):
+// the rounding into the subnormal range is left out.
+template <class L>
+inline typename L::D vexp_normal(typename L::D x, typename L::D* scaled) {
+  using D = typename L::D;
+  const D xc = L::dmax(x, L::dset(-746.0));
+  const D t = L::dadd(L::dmul(xc, L::dset(kLog2e)), L::dset(kRound));
+  const D n = L::dsub(t, L::dset(kRound));
+  D r = L::dsub(xc, L::dmul(n, L::dset(kLn2Hi)));
+  r = L::dsub(r, L::dmul(n, L::dset(kLn2Lo)));
+  D p = L::dset(kExpCoef[11]);
+  for (int i = 10; i >= 0; --i) p = L::dfma(p, r, L::dset(kExpCoef[i]));
+  const D pn = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+  *scaled = L::dbits_add(pn, L::dset(0x1p-123));  // bit pattern 900 << 52
+  return pn;
+}
+
 // out[i] = exp(d[i]) for d[i] <= 0; returns the sum of out (fixed order).
 template <class L>
 double exp_sum(const double* d, double* out, size_t n) {

@@ -227,11 +227,11 @@ class SmallKernel {
       lane_params(av, sv, RN);
     }
     // constants of component k for vector v: broadcast (shared level) or per lane
-    auto H = [&](size_t k, int v) { return kU ? L::dset(h_[k]) : L::dload(ph_ + k * RN + v * N); };
-    auto HIC = [&](size_t k, int v) { return kU ? L::dset(hic_[k]) : L::dload(phic_ + k * RN + v * N); };
-    auto IC = [&](size_t k, int v) { return kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N); };
-    auto G = [&](size_t k, int v) { return kU ? L::dset(g_[k]) : L::dload(pg_ + k * RN + v * N); };
-    auto FF = [&](size_t k, int v) { return kU ? L::dset(ff_[k]) : L::dload(pff_ + k * RN + v * N); };
+    auto H = [h = kU ? h_ : ph_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto HIC = [h = kU ? hic_ : phic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto IC = [h = kU ? ic_ : pic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto G = [h = kU ? g_ : pg_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto FF = [h = kU ? ff_ : pff_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
 
     // x in float64, [dim][RN]
     double* X = xw_;
@@ -393,36 +393,42 @@ class SmallKernel {
     }
   }
 
-  // Pass B over the tile: d = l_k - m (kept in lt), t_k = exp(d), S = sum_k t_k; tt gets t_k
-  // where d > kTinyLog, else 0 (and the lane is marked in Tiny when some such t_k > 0); with
-  // kFull every t_k in tf as well.
+  // Pass B over the tile: d = l_k - m (kept in lt), t_k = exp(d); tt gets t_k where
+  // d > kTinyLog, else 0, and S = sum of those (the terms left out are below 2^-894 while S >= 1:
+  // S moves by an ulp at most, in a rounding tie); a lane is marked in Tiny when it has
+  // some -746 < d <= kTinyLog (t_k may be > 0 there: tiny_pass). With kFull every t_k goes to tf
+  // as well (the responsibilities, entropy and variance take them all).
   template <int kRV, bool kFull>
-  void pass_b(const D* M, D* S, D* Tiny) {
+  void pass_b(const D* Mp, D* Sp, D* Tinyp) {
     constexpr size_t RN = kRV * N;
+    D M[kRV], S[kRV], Tiny[kRV];  // locals: kept in registers (the vector stores below may alias anything)
+    for (int v = 0; v < kRV; ++v) M[v] = Mp[v];
     double* lt = lt_;
     double* tt = tt_;
     double* tf = tf_;
     double* ts = ts_;
-    const D cut = L::dset(kTinyLog);
-    D Bits[kRV];
-    for (int v = 0; v < kRV; ++v) S[v] = Bits[v] = L::dzero();
-    for (size_t k = 0; k < K_; ++k) {
+    const D cut = L::dset(kTinyLog), low = L::dset(-746.0);
+    const size_t K = K_;
+    for (int v = 0; v < kRV; ++v) S[v] = Tiny[v] = L::dzero();
+    for (size_t k = 0; k < K; ++k) {
       for (int v = 0; v < kRV; ++v) {
         const size_t o = k * RN + v * N;
         const D d = L::dsub(L::dload(lt + o), M[v]);
         L::dstore(lt + o, d);
         D sc;
-        const D e = vexp_nonpositive<L>(d, &sc);
-        S[v] = L::dadd(S[v], e);
         const D big = L::dlt(cut, d);
-        L::dstore(tt + o, L::dand(big, e));
+        const D e = L::dand(big, vexp_normal<L>(d, &sc));
+        S[v] = L::dadd(S[v], e);
+        L::dstore(tt + o, e);
         L::dstore(ts + o, sc);
-        // the bits of e >= 0 where not big: nonzero (a positive double) iff some t_k > 0 is left out
-        Bits[v] = L::dor(Bits[v], L::dandnot(big, e));
-        if (kFull) L::dstore(tf + o, e);
+        Tiny[v] = L::dor(Tiny[v], L::dandnot(big, L::dlt(low, d)));
+        if (kFull) L::dstore(tf + o, vexp_nonpositive<L>(d));
       }
     }
-    for (int v = 0; v < kRV; ++v) Tiny[v] = L::dlt(L::dzero(), Bits[v]);
+    for (int v = 0; v < kRV; ++v) {
+      Sp[v] = S[v];
+      Tinyp[v] = Tiny[v];
+    }
   }
 
   // out[r * dim + j] = T(sign * buf[j][r]) for the live lanes r of a tile (buf [dim][RN]);
@@ -465,11 +471,12 @@ class SmallKernel {
 
   template <int kRV>
   void normalise(double* t, const D* S, const D* Inv) const {
-    if (K_ <= 2) {
-      for (size_t k = 0; k < K_; ++k)
+    const size_t K = K_;
+    if (K <= 2) {
+      for (size_t k = 0; k < K; ++k)
         for (int v = 0; v < kRV; ++v) L::dstore(t + k * kRV * N + v * N, resp<kRV, true>(t, k, v, S, Inv));
     } else {
-      for (size_t k = 0; k < K_; ++k)
+      for (size_t k = 0; k < K; ++k)
         for (int v = 0; v < kRV; ++v) L::dstore(t + k * kRV * N + v * N, resp<kRV, false>(t, k, v, S, Inv));
     }
   }
@@ -487,8 +494,8 @@ class SmallKernel {
   void mean_pass(double* t, const D* S, const D* Inv, double* out) {
     constexpr size_t RN = kRV * N;
     const size_t K = K_;
-    auto G = [&](size_t k, int v) { return kU ? L::dset(g_[k]) : L::dload(pg_ + k * RN + v * N); };
-    auto FF = [&](size_t k, int v) { return kU ? L::dset(ff_[k]) : L::dload(pff_ + k * RN + v * N); };
+    auto G = [h = kU ? g_ : pg_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto FF = [h = kU ? ff_ : pff_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     if (DIM != 0) {
       constexpr size_t dim = DIM ? static_cast<size_t>(DIM) : 1;
       constexpr int VB = 2;
@@ -498,8 +505,9 @@ class SmallKernel {
           cg[u] = L::dzero();
           for (size_t j = 0; j < dim; ++j) acc[j][u] = L::dzero();
         }
+        const double* const mu = mu_;
         for (size_t k = 0; k < K; ++k) {
-          const double* mk = mu_ + k * dim;
+          const double* mk = mu + k * dim;
           for (int u = 0; u < VB; ++u) {
             const int v = v0 + u;
             const D r = resp<kRV, kDivide>(t, k, v, S, Inv);
@@ -509,23 +517,25 @@ class SmallKernel {
             cg[u] = L::dfma(r, G(k, v), cg[u]);
           }
         }
+        const double* const xw = xw_;
         for (int u = 0; u < VB; ++u) {
           const int v = v0 + u;
           for (size_t j = 0; j < dim; ++j) {
             const size_t o = j * RN + v * N;
-            L::dstore(out + o, L::dfma(cg[u], L::dload(xw_ + o), acc[j][u]));
+            L::dstore(out + o, L::dfma(cg[u], L::dload(xw + o), acc[j][u]));
           }
         }
       }
       return;
     }
     D cg[kRV];
+    double* const wm = wm_;
     for (int v = 0; v < kRV; ++v) cg[v] = L::dzero();
     for (size_t k = 0; k < K; ++k) {
       for (int v = 0; v < kRV; ++v) {
         const D r = resp<kRV, kDivide>(t, k, v, S, Inv);
         L::dstore(t + k * RN + v * N, r);
-        L::dstore(wm_ + k * RN + v * N, L::dmul(r, FF(k, v)));
+        L::dstore(wm + k * RN + v * N, L::dmul(r, FF(k, v)));
         cg[v] = L::dfma(r, G(k, v), cg[v]);
       }
     }
@@ -599,15 +609,16 @@ class SmallKernel {
   // 2a x.mu_k + a^2 |mu_k|^2 where it cannot cancel beyond the tolerance, else (per lane) the
   // direct difference as the twin computes it.
   template <int kRV, bool kU>
-  void logs_cross(size_t b0, size_t nr, const size_t* row, const double* av, D* M) {
+  void logs_cross(size_t b0, size_t nr, const size_t* row, const double* av, D* Mp) {
     constexpr size_t RN = kRV * N;
     const size_t dim = dim_, K = K_;
     const double* X = xw_;
-    auto H = [&](size_t k, int v) { return kU ? L::dset(h_[k]) : L::dload(ph_ + k * RN + v * N); };
-    auto HIC = [&](size_t k, int v) { return kU ? L::dset(hic_[k]) : L::dload(phic_ + k * RN + v * N); };
-    auto IC = [&](size_t k, int v) { return kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N); };
-    D A[kRV], A2[kRV], AA[kRV], XX[kRV], XN[kRV];
+    auto H = [h = kU ? h_ : ph_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto HIC = [h = kU ? hic_ : phic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    auto IC = [h = kU ? ic_ : pic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
+    D A[kRV], A2[kRV], AA[kRV], XX[kRV], XN[kRV], M[kRV];
     for (int v = 0; v < kRV; ++v) {
+      M[v] = Mp[v];
       A[v] = L::dload(av + v * N);
       A2[v] = L::dadd(A[v], A[v]);
       AA[v] = L::dmul(A[v], A[v]);
@@ -631,28 +642,34 @@ class SmallKernel {
       for (size_t r = 0; r < RN; ++r) xnmax = max_d(xnmax, xb[r]);
       check = !(xnmax <= xlim_);
     }
-    double* lt = lt_;
+    double* const lt = lt_;
+    const double* const mm = mm_;
+    const double* const mn = mn_;
+    const double* const lws = lw_;
+    const double* const mus = mu_;
     const D half = L::dset(0.5), ninf = L::dset(-kInf), tiny = L::dset(1e-13), one = L::dset(1.0);
     const D chk = L::dset(2 * __builtin_sqrt(static_cast<double>(dim)) * 2 * kEps64);
     // cross terms x.mu_k, four components at a time (each x load feeds four FMAs); each pair
     // is one FMA chain over j in order, whatever block it is computed in
     D dots[4][kRV];
-    for (size_t k0 = 0; k0 < K; k0 += 4) {
-      const size_t nk = min_sz(4, K - k0);
-      if (nk == 4) small_dots<4, kRV>(k0, dots);
-      else if (nk == 3) small_dots<3, kRV>(k0, dots);
+    // (blocks of 8 / kRV components: kRV x that accumulators stay in registers)
+    constexpr size_t KB = kRV >= 4 ? 2 : 4;
+    for (size_t k0 = 0; k0 < K; k0 += KB) {
+      const size_t nk = min_sz(KB, K - k0);
+      if (nk == 4) small_dots<KB == 4 ? 4 : 1, kRV>(k0, dots);
+      else if (nk == 3) small_dots<KB == 4 ? 3 : 1, kRV>(k0, dots);
       else if (nk == 2) small_dots<2, kRV>(k0, dots);
       else small_dots<1, kRV>(k0, dots);
       for (size_t k = k0; k < k0 + nk; ++k) {
-        const double* mk = mu_ + k * dim;
+        const double* mk = mus + k * dim;
         for (int v = 0; v < kRV; ++v) {
-          const D q = L::dadd(L::dsub(XX[v], L::dmul(A2[v], dots[k - k0][v])), L::dmul(AA[v], L::dset(mm_[k])));
+          const D q = L::dadd(L::dsub(XX[v], L::dmul(A2[v], dots[k - k0][v])), L::dmul(AA[v], L::dset(mm[k])));
           const D h = H(k, v), ic = IC(k, v);
           D l = L::dfnma(q, HIC(k, v), h);
           if (check) {
-            const D big = L::dfma(A[v], L::dset(mn_[k]), XN[v]);
+            const D big = L::dfma(A[v], L::dset(mn[k]), XN[v]);
             const D err = L::dmul(L::dmul(L::dmul(half, ic), chk), L::dmul(big, big));
-            const D lw = L::dset(lw_[k]);
+            const D lw = L::dset(lws[k]);
             const D mag = L::dadd(L::dadd(L::dabs(lw), L::dabs(L::dsub(h, lw))),
                                   L::dmul(L::dmul(half, ic), L::dmax(q, L::dzero())));
             const int ok = L::dle_mask(err, L::dmul(tiny, L::dadd(one, mag))) | L::deq_mask(h, ninf);
@@ -680,6 +697,7 @@ class SmallKernel {
         }
       }
     }
+    for (int v = 0; v < kRV; ++v) Mp[v] = M[v];
     (void)b0;
     (void)nr;
   }
@@ -691,12 +709,14 @@ class SmallKernel {
     D acc[NK][kRV];
     for (int c = 0; c < NK; ++c)
       for (int v = 0; v < kRV; ++v) acc[c][v] = L::dzero();
-    const double* m = mu_ + k0 * dim_;
-    for (size_t j = 0; j < dim_; ++j) {
+    const size_t dim = dim_;
+    const double* const m = mu_ + k0 * dim;
+    const double* const xw = xw_;
+    for (size_t j = 0; j < dim; ++j) {
       D x[kRV];
-      for (int v = 0; v < kRV; ++v) x[v] = L::dload(xw_ + j * RN + v * N);
+      for (int v = 0; v < kRV; ++v) x[v] = L::dload(xw + j * RN + v * N);
       for (int c = 0; c < NK; ++c) {
-        const D b = L::dset(m[c * dim_ + j]);
+        const D b = L::dset(m[c * dim + j]);
         for (int v = 0; v < kRV; ++v) acc[c][v] = L::dfma(x[v], b, acc[c][v]);
       }
     }
@@ -712,9 +732,12 @@ class SmallKernel {
     for (int u = 0; u < JB; ++u)
       for (int v = 0; v < kRV; ++v) acc[u][v] = L::dzero();
     const double* mk = mu_ + j0;
-    for (size_t k = 0; k < K_; ++k, mk += dim_) {
+    const double* const wm = wm_;
+    const double* const xw = xw_;
+    const size_t K = K_, dim = dim_;
+    for (size_t k = 0; k < K; ++k, mk += dim) {
       D wk[kRV];
-      for (int v = 0; v < kRV; ++v) wk[v] = L::dload(wm_ + k * RN + v * N);
+      for (int v = 0; v < kRV; ++v) wk[v] = L::dload(wm + k * RN + v * N);
       for (int u = 0; u < JB; ++u) {
         const D m = L::dset(mk[u]);
         for (int v = 0; v < kRV; ++v) acc[u][v] = L::dfma(wk[v], m, acc[u][v]);
@@ -723,14 +746,15 @@ class SmallKernel {
     for (int u = 0; u < JB; ++u)
       for (int v = 0; v < kRV; ++v) {
         const size_t o = (j0 + u) * RN + v * N;
-        L::dstore(out + o, L::dfma(cg[v], L::dload(xw_ + o), acc[u][v]));
+        L::dstore(out + o, L::dfma(cg[v], L::dload(xw + o), acc[u][v]));
       }
   }
 
   template <int kRV>
   void wsum(const D* cg, double* out) {
     size_t j = 0;
-    for (; j + 4 <= dim_; j += 4) wsum_block<4, kRV>(j, cg, out);
+    constexpr int JB = kRV >= 4 ? 2 : 4;  // kRV x JB accumulators in registers
+    for (; j + JB <= dim_; j += JB) wsum_block<JB, kRV>(j, cg, out);
     for (; j < dim_; ++j) wsum_block<1, kRV>(j, cg, out);
   }
 
@@ -766,7 +790,8 @@ class SmallKernel {
   template <int kRV, bool kU>
   void score(const D* A, const double* r, double* out) {
     size_t j = 0;
-    for (; j + 4 <= dim_; j += 4) score_block<4, kRV, kU>(A, r, j, out);
+    constexpr int JB = kRV >= 4 ? 2 : 4;
+    for (; j + JB <= dim_; j += JB) score_block<JB, kRV, kU>(A, r, j, out);
     for (; j < dim_; ++j) score_block<1, kRV, kU>(A, r, j, out);
   }
 
