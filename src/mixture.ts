@@ -179,12 +179,23 @@ function numberList(name: string, v: unknown): Float64Array {
   return out;
 }
 
+/**
+ * Sizes below this are allocated without asking the machine's memory first (os.totalmem() costs
+ * microseconds a call: as much as a small posterior).
+ */
+const SMALL_BYTES = 2 ** 28;
+
+/** Whether `bytes` certainly cannot be allocated: more than the machine's memory. */
+function beyondMemory(bytes: number): boolean {
+  return bytes > SMALL_BYTES && bytes > totalmem();
+}
+
 /** Allocates a float array, or throws a RangeError naming it when that cannot fit in memory. */
 function allocate<T extends FloatArray>(name: string, ctor: new (n: number) => T, length: number): T {
   const bytes = length * (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   const tooBig = (): RangeError => shapeError(`The output for ${name} needs ${length} elements (${bytes} bytes), ` +
     `more than can be allocated (this machine has ${totalmem()} bytes)`);
-  if (bytes > totalmem()) throw tooBig();
+  if (beyondMemory(bytes)) throw tooBig();
   try {
     return new ctor(length);
   } catch {
@@ -438,14 +449,42 @@ export class GaussianMixture {
     return [a, s];
   }
 
-  /** Rows of x after checking it is a finite float array of this mixture's dim. */
-  #rows(name: string, x: unknown): number {
+  /**
+   * Rows of x after checking it is a float array of this mixture's dim, and finite unless
+   * `finite` is false (the native kernel checks that itself: see {@link GaussianMixture.#checked}).
+   */
+  #rows(name: string, x: unknown, finite = true): number {
     const arr = floatArray(name, x);
     const rows = rowsOf(name, arr, this.#dim);
+    if (finite) GaussianMixture.#finite(name, arr);
+    return rows;
+  }
+
+  static #finite(name: string, arr: FloatArray): void {
     for (let i = 0; i < arr.length; i++) {
       if (!Number.isFinite(arr[i])) throw rangeError(`${name}[${i}]`, 'a finite number', arr[i]);
     }
-    return rows;
+  }
+
+  /**
+   * Runs `plan` then `run` with x's finiteness checked by the native kernel (which throws before
+   * writing anything) instead of a JavaScript pass over x; on any error x is checked here
+   * first, so that the errors are those (and in the order) of the checked path.
+   */
+  static #checked<R>(x: FloatArray, plan: (finite: boolean) => R, run: (p: R) => void): R {
+    if (kernels() !== native()) {
+      const p = plan(true);
+      run(p);
+      return p;
+    }
+    try {
+      const p = plan(false);
+      run(p);
+      return p;
+    } catch (err) {
+      GaussianMixture.#finite('x', x);
+      throw err;
+    }
   }
 
   /**
@@ -474,9 +513,9 @@ export class GaussianMixture {
    */
   posterior<T extends FloatArray, W extends PosteriorRequest>(x: T, level: NoiseLevel, want: W): PosteriorResult<T, W>;
   posterior<T extends FloatArray>(x: T, level: NoiseLevel, want?: PosteriorRequest): Partial<Record<PosteriorOutput, T>> {
-    const plan = this.#plan(x, level, want);
-    this.#run(kernels(), x, plan);
-    return plan.result;
+    const arr = floatArray('x', x) as T;
+    return GaussianMixture.#checked(arr, (finite) => this.#plan(arr, level, want, finite),
+      (plan) => this.#run(kernels(), arr, plan)).result;
   }
 
   /**
@@ -527,8 +566,8 @@ export class GaussianMixture {
   }
 
   /** Validates posterior's arguments and makes (or checks) its outputs; writes nothing. */
-  #plan<T extends FloatArray>(x: T, level: NoiseLevel, want?: PosteriorRequest): Plan<T> {
-    const rows = this.#rows('x', x);
+  #plan<T extends FloatArray>(x: T, level: NoiseLevel, want?: PosteriorRequest, finite = true): Plan<T> {
+    const rows = this.#rows('x', x, finite);
     const [alpha, sigma] = this.#levels('level', level, rows);
     const request = want === undefined
       ? { mean: true, score: true, logDensity: true, entropy: true, variance: true }
@@ -561,7 +600,7 @@ export class GaussianMixture {
     }
     const ctor = x.constructor as new (n: number) => T;
     const bytes = allocations * (x instanceof Float32Array ? 4 : 8);
-    if (bytes > totalmem()) {
+    if (beyondMemory(bytes)) {
       throw shapeError(`The outputs requested by want need ${bytes} bytes (batch = ${rows}, components = ` +
         `${this.#K}, dim = ${this.#dim}), more than this machine's memory (${totalmem()} bytes)`);
     }
@@ -581,13 +620,13 @@ export class GaussianMixture {
    * @returns out (a new array unless given)
    */
   denoise<T extends FloatArray>(x: T, level: NoiseLevel, out?: T): T {
-    const plan = this.#denoisePlan(x, level, out);
-    this.#run(kernels(), x, plan);
-    return plan.result.mean as T;
+    const arr = floatArray('x', x) as T;
+    return GaussianMixture.#checked(arr, (finite) => this.#denoisePlan(arr, level, out, finite),
+      (plan) => this.#run(kernels(), arr, plan)).result.mean as T;
   }
 
-  #denoisePlan<T extends FloatArray>(x: T, level: NoiseLevel, out?: T): Plan<T> {
-    const rows = this.#rows('x', x);
+  #denoisePlan<T extends FloatArray>(x: T, level: NoiseLevel, out?: T, finite = true): Plan<T> {
+    const rows = this.#rows('x', x, finite);
     const [alpha, sigma] = this.#levels('level', level, rows);
     const mean = out === undefined
       ? allocate('out', x.constructor as new (n: number) => T, x.length)

@@ -6,6 +6,7 @@
 // ulp) between the two languages.
 #include "mixture.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -24,6 +25,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kMinWorkPerPart = 1 << 16;
 // The same for the vector path, which does that work several times faster.
 constexpr size_t kMinVectorWorkPerPart = 1 << 18;
+// Paths that take rows in dynamic chunks (MixtureVectorTable::dynamic_split): about this many
+// chunks per part, of at least this much work (and whole 16-row tiles).
+constexpr size_t kChunksPerPart = 8;
+constexpr size_t kMinChunkWork = 1 << 16;
 
 bool mul_ok(size_t a, size_t b, size_t* out) { return !__builtin_mul_overflow(a, b, out); }
 bool add_ok(size_t a, size_t b, size_t* out) { return !__builtin_add_overflow(a, b, out); }
@@ -269,15 +274,21 @@ class Kernel {
   size_t vstride_;
 };
 
-// Parts for rows of K * dim work each: enough rows per part to be worth a thread.
-size_t part_count(size_t rows, size_t components, size_t dim, size_t min_work = kMinWorkPerPart) {
-  size_t work;
-  if (!mul_ok(components, dim, &work) || work == 0) work = ~size_t(0);
+// Parts for rows of `work` each: enough rows per part to be worth a thread.
+size_t part_count_for(size_t rows, size_t work, size_t min_work) {
+  if (work == 0) work = 1;
   const size_t min_rows = work >= min_work ? 1 : min_work / work;
   size_t parts = (rows + min_rows - 1) / min_rows;
   const size_t threads = static_cast<size_t>(thread_count());
   if (parts > threads) parts = threads;
   return parts == 0 ? 1 : parts;
+}
+
+// Parts for rows of K * dim work each (the scalar reference).
+size_t part_count(size_t rows, size_t components, size_t dim) {
+  size_t work;
+  if (!mul_ok(components, dim, &work)) work = ~size_t(0);
+  return part_count_for(rows, work, kMinWorkPerPart);
 }
 
 // The vector table of the active SIMD level, or null for the scalar reference.
@@ -297,21 +308,32 @@ const MixtureVectorTable* vector_table() {
 
 // How one call is split: parts, rows per part and bytes of workspace per part (vector path:
 // its own workspace, then the scalar row workspace for rows handed back).
+// Dynamic splits: parts take chunks of chunk_rows rows from a shared counter (0: static split,
+// part p takes rows [p chunk, (p + 1) chunk)).
 struct VectorPlan {
-  size_t parts, chunk, vector_bytes, scalar_bytes, part_bytes;
+  size_t parts, chunk, chunk_rows, vector_bytes, scalar_bytes, part_bytes;
 };
 
 bool vector_plan(const MixtureVectorTable& t, size_t rows, const MixtureModel& model, bool f32, VectorPlan* plan) {
   const size_t K = model.components, dim = model.dim;
-  size_t parts = part_count(rows, K, dim, kMinVectorWorkPerPart);
-  const size_t chunk = (rows + parts - 1) / parts;
-  parts = (rows + chunk - 1) / chunk;
+  const size_t work = t.row_work(K, dim, model.variances_length);
+  size_t parts = part_count_for(rows, work, kMinVectorWorkPerPart);
+  size_t chunk = (rows + parts - 1) / parts, chunk_rows = 0;
+  if (parts > 1 && t.dynamic_split(K, dim, model.variances_length)) {
+    const size_t min_rows = work >= kMinChunkWork ? 1 : kMinChunkWork / (work == 0 ? 1 : work);
+    const size_t want = (rows + kChunksPerPart * parts - 1) / (kChunksPerPart * parts);
+    chunk_rows = (want > min_rows ? want : min_rows);
+    chunk_rows = (chunk_rows + 15) / 16 * 16;
+    chunk = chunk_rows;
+  } else {
+    parts = (rows + chunk - 1) / chunk;
+  }
   size_t vbytes, sdoubles, sbytes, pbytes;
   if (!t.workspace_bytes(chunk, K, dim, model.variances_length, f32, &vbytes) || !part_doubles(K, dim, &sdoubles) ||
       !mul_ok(sdoubles, sizeof(double), &sbytes) || !add_ok(vbytes, sbytes, &pbytes) || !add_ok(pbytes, 63, &pbytes))
     return false;
   pbytes = pbytes / 64 * 64;
-  *plan = VectorPlan{parts, chunk, vbytes, sbytes, pbytes};
+  *plan = VectorPlan{parts, chunk, chunk_rows, vbytes, sbytes, pbytes};
   return true;
 }
 
@@ -360,12 +382,22 @@ MixtureStatus vector_posterior(const MixtureVectorTable& t, const T* x, size_t r
   unsigned char* aligned = buffer + (64 - reinterpret_cast<uintptr_t>(buffer) % 64) % 64;
   const Kernel kernel(model);
   const ScalarRow<T> scalar{&kernel, x, model.dim, &levels, &out, model.components};
+  std::atomic<size_t> next_chunk{0};
   run_parts(static_cast<int>(plan.parts), [&](int p) {
     unsigned char* base = aligned + static_cast<size_t>(p) * plan.part_bytes;
     MixturePart<T> part;
     part.x = x;
-    part.begin = static_cast<size_t>(p) * plan.chunk;
-    part.end = part.begin + plan.chunk < rows ? part.begin + plan.chunk : rows;
+    if (plan.chunk_rows) {
+      part.begin = 0;
+      part.end = rows;
+      part.next_chunk = &next_chunk;
+      part.chunk_rows = plan.chunk_rows;
+    } else {
+      part.begin = static_cast<size_t>(p) * plan.chunk;
+      part.end = part.begin + plan.chunk < rows ? part.begin + plan.chunk : rows;
+      part.next_chunk = nullptr;
+      part.chunk_rows = 0;
+    }
     part.model = &model;
     part.levels = &levels;
     part.out = &out;
@@ -386,15 +418,19 @@ MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim
       !mul_ok(total, sizeof(double), bytes))
     return MixtureStatus::kSizeOverflow;
   if (const MixtureVectorTable* t = vector_table()) {
-    // The vector path's need (the larger of float32 and float64 input; diagonal variances
-    // need the least, so an isotropic model of this shape bounds every kind).
-    const MixtureModel probe{components, dim, nullptr, nullptr, 1, nullptr};
-    for (bool f32 : {false, true}) {
-      VectorPlan plan;
-      size_t vtotal;
-      if (rows > 0 && (!vector_plan(*t, rows, probe, f32, &plan) || !mul_ok(plan.part_bytes, plan.parts, &vtotal)))
-        return MixtureStatus::kSizeOverflow;
-      if (rows > 0 && vtotal > *bytes) *bytes = vtotal;
+    // The vector path's need: the largest over float32 and float64 input and isotropic
+    // (shared, per component and empirical variances need the same) and diagonal variances.
+    size_t kd;
+    if (!mul_ok(components, dim, &kd)) return MixtureStatus::kSizeOverflow;
+    for (size_t vlen : {size_t(1), kd}) {
+      const MixtureModel probe{components, dim, nullptr, nullptr, vlen, nullptr};
+      for (bool f32 : {false, true}) {
+        VectorPlan plan;
+        size_t vtotal;
+        if (rows > 0 && (!vector_plan(*t, rows, probe, f32, &plan) || !mul_ok(plan.part_bytes, plan.parts, &vtotal)))
+          return MixtureStatus::kSizeOverflow;
+        if (rows > 0 && vtotal > *bytes) *bytes = vtotal;
+      }
     }
   }
   return MixtureStatus::kOk;

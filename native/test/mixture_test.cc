@@ -481,3 +481,144 @@ TEST(mixture_vector_large_batches_identical_for_any_thread_count) {
     }
   }
 }
+
+namespace {
+
+// Row b of c as a one-row case.
+Case row_case(const Case& c, size_t b) {
+  Case r = c;
+  r.rows = 1;
+  r.x.assign(c.x.begin() + static_cast<std::ptrdiff_t>(b * c.dim), c.x.begin() + static_cast<std::ptrdiff_t>((b + 1) * c.dim));
+  r.alpha = {c.a(b)};
+  r.sigma = {c.s(b)};
+  return r;
+}
+
+template <typename T>
+bool row_matches(const Outs<T>& all, const Outs<T>& one, const Case& c, size_t b) {
+  auto same = [](const std::vector<T>& v, size_t at, const std::vector<T>& w, size_t n) {
+    return std::memcmp(v.data() + at, w.data(), n * sizeof(T)) == 0;
+  };
+  return same(all.r, b * c.K, one.r, c.K) && same(all.mean, b * c.dim, one.mean, c.dim) &&
+         same(all.score, b * c.dim, one.score, c.dim) && same(all.logd, b, one.logd, 1) &&
+         same(all.entropy, b, one.entropy, 1) && same(all.variance, b, one.variance, 1);
+}
+
+// Every row of a batch gives the bits it gives alone (a one-row call: always a tile of its
+// own, with a single level), at 1 and 2 threads, and the batch is within the twin rule.
+template <typename T>
+void check_rows_alone(const Case& c, Stats* stats, const char* tag) {
+  set_simd_level(SimdLevel::kScalar);
+  set_thread_count(1);
+  const Outs<T> ref = run<T>(c);
+  size_t li = 0;
+  for (SimdLevel level : vector_levels()) {
+    set_simd_level(level);
+    for (int t : {1, 2}) {
+      set_thread_count(t);
+      const Outs<T> all = run<T>(c);
+      if (t == 1) compare(c, all, ref, &stats[li]);
+      // an output does not depend on which others are requested
+      const Outs<T> mean_only = run<T>(c, 2), score_only = run<T>(c, 4), some = run<T>(c, 2 | 4 | 8);
+      CHECK(same_bits(mean_only.mean, all.mean) && same_bits(score_only.score, all.score) &&
+            same_bits(some.mean, all.mean) && same_bits(some.score, all.score) && same_bits(some.logd, all.logd));
+      for (size_t b = 0; b < c.rows; ++b) {
+        const Outs<T> one = run<T>(row_case(c, b));
+        if (!row_matches(all, one, c, b)) {
+          std::fprintf(stderr, "    %s: %s row %zu of %zu differs from the row alone (%s K=%zu dim=%zu %s, %d threads)\n",
+                       tag, simd_level_name(level), b, c.rows, kKindNames[c.kind], c.K, c.dim, c.f32 ? "f32" : "f64", t);
+          CHECK(false);
+          break;
+        }
+      }
+    }
+    ++li;
+  }
+}
+
+// Levels in runs (tiles with one shared level, tiles straddling two), or all shared.
+void level_runs(Rng& g, Case* c) {
+  if (g.below(4) == 0) return;
+  const double a0 = c->a(0), s0 = c->s(0);
+  const size_t run = 1 + g.below(20);
+  c->alpha.resize(c->rows);
+  c->sigma.resize(c->rows);
+  for (size_t b = 0; b < c->rows; ++b) {
+    const size_t r = b / run;
+    c->alpha[b] = r % 3 == 2 ? a0 * 0.5 : a0;
+    c->sigma[b] = s0 * (r % 2 ? 1.7 : 1.0);
+  }
+}
+
+}  // namespace
+
+TEST(mixture_rows_in_lanes_boundaries_and_rows_alone) {
+  // The rows-in-lanes kernel (mixture_small.h) and its neighbours: dims 1-4 (unrolled), 5 and 7
+  // (direct, runtime dim), 8 (cross-term form from there), 63-65 (its dim limit), K at its
+  // tile-width and size limits; batches of several tiles with partial last tiles, levels in
+  // runs; every noise regime. Each row must give the same bits alone as in the batch.
+  LevelGuard guard;
+  Rng g{9001};
+  const size_t Ks[] = {1, 2, 7, 16, 17, 64, 65};
+  const size_t dims[] = {1, 2, 3, 4, 5, 7, 8, 63, 64, 65};
+  Stats stats[4];
+  for (size_t K : Ks) {
+    for (size_t dim : dims) {
+      const int mode = static_cast<int>(g.below(5));
+      const Kind kind = static_cast<Kind>(g.below(4));
+      const bool f32 = g.below(2) == 0;
+      const size_t rows = 17 + g.below(40);
+      Case c = make_case(g, K, dim, rows, kind, f32, mode);
+      level_runs(g, &c);
+      if (f32) check_rows_alone<float>(c, stats, "rows in lanes");
+      else check_rows_alone<double>(c, stats, "rows in lanes");
+    }
+  }
+  report("rows in lanes, boundaries and rows alone", stats);
+}
+
+TEST(mixture_rows_in_lanes_subnormal_responsibilities) {
+  // Components at log-distance -708..-745 from the nearest (several at once for K > 2):
+  // responsibilities in the subnormal range, where the vector exp rounds by integer arithmetic
+  // and the mean and score take them by the reference's arithmetic scaled by 2^900 (no
+  // subnormal operation). With x_0 = mu_00 = 0 the score and mean in dimension 0 are made of
+  // those terms alone (subnormal outputs). Each output within the twin rule of the reference,
+  // the same bits alone and in the batch, whatever else is requested.
+  LevelGuard guard;
+  Stats stats[4];
+  for (size_t dim : {1, 2, 3}) {
+    for (size_t K : {2, 3, 8}) {
+      Case c;
+      c.K = K;
+      c.dim = dim;
+      c.rows = 40;
+      c.kind = kShared;
+      c.means.resize(K * dim);
+      for (size_t k = 0; k < K; ++k)
+        for (size_t j = 0; j < dim; ++j)
+          c.means[k * dim + j] = j == 0 ? (k == 0 ? 0.0 : 1 + 0.02 * static_cast<double>(k)) : 0.3 * static_cast<double>(j);
+      c.variances = {0};
+      c.weights.assign(K, 1.0 / static_cast<double>(K));
+      c.logw.assign(K, std::log(1.0 / static_cast<double>(K)));
+      c.alpha = {1};
+      c.sigma.resize(c.rows);
+      c.x.resize(c.rows * dim);
+      for (size_t b = 0; b < c.rows; ++b) {
+        // at x = 0, (|x - mu_1|^2 - |x - mu_0|^2) / (2 sigma^2) = 1 / (2 sigma^2) spans [708, 745]
+        c.sigma[b] = std::sqrt(0.5 / (708.0 + 37.0 * static_cast<double>(b) / static_cast<double>(c.rows)));
+        for (size_t j = 0; j < dim; ++j) c.x[b * dim + j] = j == 0 && b % 2 ? 1e-3 * static_cast<double>(b) : 0;
+      }
+      for (bool f32 : {false, true}) {
+        c.f32 = f32;
+        if (f32) check_rows_alone<float>(c, stats, "subnormal responsibilities");
+        else check_rows_alone<double>(c, stats, "subnormal responsibilities");
+      }
+      set_simd_level(SimdLevel::kScalar);
+      const Outs<double> ref = run<double>(c);
+      bool any_subnormal = false;
+      for (double r : ref.r) any_subnormal = any_subnormal || (r > 0 && r < 0x1p-1022);
+      CHECK(any_subnormal);
+    }
+  }
+  report("subnormal responsibilities", stats);
+}

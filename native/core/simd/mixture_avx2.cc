@@ -8,6 +8,7 @@
 
 #include "mixture_kernels.h"
 #include "mixture_lanes.h"
+#include "mixture_small.h"
 
 namespace tweedie {
 namespace {
@@ -35,6 +36,20 @@ struct LAvx2 {
   // v where r > 0, else +0
   static D dkeep_pos(D r, D v) { return _mm256_and_pd(_mm256_cmp_pd(r, _mm256_setzero_pd(), _CMP_GT_OQ), v); }
   static D dfma(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
+  static D dfnma(D a, D b, D c) { return _mm256_fnmadd_pd(a, b, c); }
+  static D dmin(D a, D b) { return _mm256_min_pd(a, b); }
+  static D dlt(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static bool dany(D m) { return _mm256_movemask_pd(m) != 0; }
+  static D dand(D a, D b) { return _mm256_and_pd(a, b); }
+  static D dor(D a, D b) { return _mm256_or_pd(a, b); }
+  static D dandnot(D m, D b) { return _mm256_andnot_pd(m, b); }
+  static D dbits_add(D a, D b) {
+    return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(a), _mm256_castpd_si256(b)));
+  }
+  static D dshl52(D a) { return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(a), 52)); }
+  static D dsub_bits(D a, D b) {
+    return _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_castpd_si256(a), _mm256_castpd_si256(b)));
+  }
   static double dhsum(D v) {
     const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
@@ -80,6 +95,40 @@ struct LAvx2 {
   static D dgather(const double* p, size_t s) { return _mm256_set_pd(p[3 * s], p[2 * s], p[s], p[0]); }
   static D dgather(const float* p, size_t s) { return _mm256_cvtps_pd(_mm_set_ps(p[3 * s], p[2 * s], p[s], p[0])); }
 
+  // out[r * stride + j] = T(c[j][r]) for r, j < 4 (T double or float).
+  static void store_block(double* out, size_t stride, const D* c) {
+    const __m256d t0 = _mm256_unpacklo_pd(c[0], c[1]), t1 = _mm256_unpackhi_pd(c[0], c[1]);
+    const __m256d t2 = _mm256_unpacklo_pd(c[2], c[3]), t3 = _mm256_unpackhi_pd(c[2], c[3]);
+    _mm256_storeu_pd(out, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm256_storeu_pd(out + stride, _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm256_storeu_pd(out + 2 * stride, _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm256_storeu_pd(out + 3 * stride, _mm256_permute2f128_pd(t1, t3, 0x31));
+  }
+  static void store_block(float* out, size_t stride, const D* c) {
+    __m128 r0 = _mm256_cvtpd_ps(c[0]), r1 = _mm256_cvtpd_ps(c[1]), r2 = _mm256_cvtpd_ps(c[2]), r3 = _mm256_cvtpd_ps(c[3]);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(out, r0);
+    _mm_storeu_ps(out + stride, r1);
+    _mm_storeu_ps(out + 2 * stride, r2);
+    _mm_storeu_ps(out + 3 * stride, r3);
+  }
+  // the same for j < 2
+  static void store_block2(double* out, size_t stride, const D* c) {
+    const __m256d lo = _mm256_unpacklo_pd(c[0], c[1]), hi = _mm256_unpackhi_pd(c[0], c[1]);
+    _mm_storeu_pd(out, _mm256_castpd256_pd128(lo));
+    _mm_storeu_pd(out + stride, _mm256_castpd256_pd128(hi));
+    _mm_storeu_pd(out + 2 * stride, _mm256_extractf128_pd(lo, 1));
+    _mm_storeu_pd(out + 3 * stride, _mm256_extractf128_pd(hi, 1));
+  }
+  static void store_block2(float* out, size_t stride, const D* c) {
+    const __m128 a = _mm256_cvtpd_ps(c[0]), b = _mm256_cvtpd_ps(c[1]);
+    const __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);
+    _mm_storel_pi(reinterpret_cast<__m64*>(out), lo);
+    _mm_storeh_pi(reinterpret_cast<__m64*>(out + stride), lo);
+    _mm_storel_pi(reinterpret_cast<__m64*>(out + 2 * stride), hi);
+    _mm_storeh_pi(reinterpret_cast<__m64*>(out + 3 * stride), hi);
+  }
+
   static F fzero() { return _mm256_setzero_ps(); }
   static F fload(const float* p) { return _mm256_load_ps(p); }
   static F fbroadcast(const float* p) { return _mm256_broadcast_ss(p); }
@@ -87,7 +136,8 @@ struct LAvx2 {
   static void fstore(float* p, F v) { _mm256_storeu_ps(p, v); }
 };
 
-const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::rows<LAvx2, double>,
+const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::rows<LAvx2, double>,
                                 &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>};
 
 }  // namespace

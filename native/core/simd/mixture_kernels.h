@@ -20,6 +20,7 @@
 // Every decision is made per row from that row's data, and every row's arithmetic is the same
 // whatever rows share its tile or thread, so results do not depend on the thread count.
 #pragma once
+#include <atomic>
 #include <cstddef>
 
 #include "../mixture.h"
@@ -33,11 +34,16 @@ struct MixtureScalarRow {
   const void* self;
 };
 
-// One part of a call: rows [begin, end) of x.
+// One part of a call: rows [begin, end) of x; or, where next_chunk is set (tables whose
+// dynamic_split says so), the chunks [c chunk_rows, (c + 1) chunk_rows) of [0, end) for
+// c = next_chunk++ until it passes the last: the parts of a call share next_chunk, so a part
+// on a busy core takes fewer chunks. Which part computes a row changes none of its bits.
 template <typename T>
 struct MixturePart {
   const T* x;
   size_t begin, end;
+  std::atomic<size_t>* next_chunk;
+  size_t chunk_rows;
   const MixtureModel* model;
   const MixtureLevels* levels;
   const MixtureOutputs<T>* out;
@@ -50,6 +56,14 @@ struct MixtureVectorTable {
   // Bytes of workspace a part of `rows` rows needs (false when that overflows size_t).
   bool (*workspace_bytes)(size_t rows, size_t components, size_t dim, size_t variances_length, bool f32,
                           size_t* bytes);
+  // Work of one row in the units of kMinVectorWorkPerPart (mixture.cc), for splitting rows
+  // over threads: about a multiply-add of the float32 screen or a quarter of one of the
+  // rows-in-lanes kernel (saturating).
+  size_t (*row_work)(size_t components, size_t dim, size_t variances_length);
+  // Whether rows of this shape may be taken in dynamic chunks (MixturePart::next_chunk): the
+  // path keeps no per-part state worth more than a few rows, and its workspace does not grow
+  // with the rows of a part.
+  bool (*dynamic_split)(size_t components, size_t dim, size_t variances_length);
   void (*rows_f64)(const MixturePart<double>& part);
   void (*rows_f32)(const MixturePart<float>& part);
   // Test hook: out[i] = exp(x[i]) for x[i] <= 0 by the level's vector exp.

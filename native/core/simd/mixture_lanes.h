@@ -10,12 +10,16 @@
 //
 // The traits L provide, for D = a vector of L::kD doubles and F = a vector of L::kF floats:
 //   dzero, dset(double), dload(const double*) (unaligned), dstore(double*, D), dadd, dsub, dmul,
-//   dkeep_pos(r, v) (v where r > 0, else 0), ddiv, dsqrt, dmax, dabs, dfma(a, b, c) = a*b + c
-//   (fused where the level has FMA), dhsum(D) and dhmax(D) (fixed order), dpow2(D n) (2^n for
-//   integer-valued n in [-1022, 1023]),
+//   dkeep_pos(r, v) (v where r > 0, else 0), ddiv, dsqrt, dmax, dmin, dabs, dfma(a, b, c) = a*b + c
+//   and dfnma(a, b, c) = c - a*b (fused where the level has FMA), dhsum(D) and dhmax(D) (fixed
+//   order), dpow2(D n) (2^n for integer-valued n in [-1022, 1023]), dlt(a, b) (lane mask of
+//   a < b), dany(m) (whether any lane of a mask is set), dand / dor / dandnot(m, b) (~m & b) on the bits, dbits_add / dsub_bits (the bit
+//   patterns added / subtracted as 64-bit integers), dshl52 (64-bit lanes shifted left by 52),
 //   dle_mask / deq_mask (lane bit masks), dgather(p, stride) (kD doubles or widened floats),
 //   pack4x4 / pack4x4d (4 x 4 transposes into the float32 / float64 panels);
-//   fzero, fload(const float*) (64-byte aligned), fbroadcast(const float*), ffma(a, b, c), fstore.
+//   fzero, fload(const float*) (64-byte aligned), fbroadcast(const float*), ffma(a, b, c), fstore;
+//   store_block(T* out, size_t stride, const D* c) (out[r * stride + j] = T(c[j][r]) for r, j <
+//   kD, T double or float: one rounding) and store_block2 (the same for j < 2).
 // and the tile shapes kScreenRows (rows of the float32 screen tile, whose columns are 2 F
 // vectors of components), kMeanRows and kMeanVecs (weighted-mean tile: rows x kMeanVecs D
 // vectors of dimensions).
@@ -99,19 +103,49 @@ constexpr double kExpCoef[12] = {1.0,
                                  2.7632641110638405e-07,
                                  2.511003863139111e-08};
 
+// exp(x) for x <= 0; with `scaled`, also exp(x) 2^900 (in [2^-176, 2^1] for x > -746: never
+// subnormal, and exact where exp(x) itself is not).
 template <class L>
-inline typename L::D vexp_nonpositive(typename L::D x) {
+inline typename L::D vexp_nonpositive(typename L::D x, typename L::D* scaled = nullptr) {
   using D = typename L::D;
   const D xc = L::dmax(x, L::dset(-746.0));  // exp(-746) rounds to 0; so does -inf
   const D t = L::dadd(L::dmul(xc, L::dset(kLog2e)), L::dset(kRound));
-  const D n = L::dsub(t, L::dset(kRound));  // round(x / ln2), in [-1077, 0]
+  const D n = L::dsub(t, L::dset(kRound));  // round(x / ln2), in [-1076, 0]
   D r = L::dsub(xc, L::dmul(n, L::dset(kLn2Hi)));  // exact (Sterbenz)
   r = L::dsub(r, L::dmul(n, L::dset(kLn2Lo)));
   D p = L::dset(kExpCoef[11]);
   for (int i = 10; i >= 0; --i) p = L::dfma(p, r, L::dset(kExpCoef[i]));
-  const D n1 = L::dmax(n, L::dset(-1000.0));
-  const D n2 = L::dsub(n, n1);  // in [-77, 0]
-  return L::dmul(L::dmul(p, L::dpow2(n1)), L::dpow2(n2));
+  // p 2^n rounded once, with no subnormal operand or result in any floating-point operation
+  // (each costs a microcode assist of ~100 cycles on x86), by integer arithmetic on the bits:
+  // - a normal result (n >= -1021, or n = -1022 with p >= 1): p's exponent field plus n, exact;
+  // - otherwise w = p 2^(n + 1074) (the same bits plus 1074: w in [2^-3, 2^52) for
+  //   n in [-1076, -1022]), and w + 2^52 rounds w to an integer exactly as p 2^n rounds to a
+  //   multiple of 2^-1074 (to nearest, ties to even); that integer is the result's bit pattern
+  //   (2^52 itself is the smallest normal). Where n > -1022 the bits of w are garbage, masked.
+  const D pn = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+  if (scaled) *scaled = L::dbits_add(pn, L::dset(0x1p-123));  // bit pattern 900 << 52
+  const D w = L::dbits_add(pn, L::dset(0x1p51));                // bit pattern 1074 << 52
+  const D sub = L::dand(L::dlt(n, L::dset(-1021.5)), L::dlt(w, L::dset(0x1p52)));
+  const D tiny = L::dsub_bits(L::dadd(L::dand(sub, w), L::dset(0x1p52)), L::dset(0x1p52));
+  return L::dor(tiny, L::dandnot(sub, pn));
+}
+
+// exp(x) for -708 <= x <= 0 (normal results; the same bits as vexp_nonpositive there, garbage
+// below, -inf included), and exp(x) 2^900 in *scaled for -746 <= x <= 0 (as vexp_nonpositive):
+// the rounding into the subnormal range is left out.
+template <class L>
+inline typename L::D vexp_normal(typename L::D x, typename L::D* scaled) {
+  using D = typename L::D;
+  const D xc = L::dmax(x, L::dset(-746.0));
+  const D t = L::dadd(L::dmul(xc, L::dset(kLog2e)), L::dset(kRound));
+  const D n = L::dsub(t, L::dset(kRound));
+  D r = L::dsub(xc, L::dmul(n, L::dset(kLn2Hi)));
+  r = L::dsub(r, L::dmul(n, L::dset(kLn2Lo)));
+  D p = L::dset(kExpCoef[11]);
+  for (int i = 10; i >= 0; --i) p = L::dfma(p, r, L::dset(kExpCoef[i]));
+  const D pn = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+  *scaled = L::dbits_add(pn, L::dset(0x1p-123));  // bit pattern 900 << 52
+  return pn;
 }
 
 // out[i] = exp(d[i]) for d[i] <= 0; returns the sum of out (fixed order).
@@ -593,7 +627,7 @@ struct Layout {
   size_t cap;               // candidates kept per row by the screen
   size_t total;
   // byte offsets
-  size_t o_rows, o_x64, o_x32, o_l, o_t, o_w, o_ck, o_am, o_as, o_mm, o_mn, o_bh, o_bic, o_fh, o_fic, o_fg, o_ff, o_sp, o_pm,
+  size_t o_rows, o_x64, o_x32, o_l, o_t, o_w, o_ck, o_am, o_as, o_mm, o_mn, o_bh, o_bic, o_fh, o_fic, o_fg, o_ff, o_pm,
       o_p32, o_p64, o_d32, o_d64, o_idx;
 };
 
@@ -628,6 +662,69 @@ class Sizer {
   bool ok_ = true;
 };
 
+// Whether the rows-in-lanes kernel (mixture_small.h) takes this shape.
+inline bool small_shape(size_t K, size_t dim, size_t vlen) {
+  return vlen != K * dim && K <= kSmallLanes && dim <= kSmallDim;
+}
+
+// The work of a row (see MixtureVectorTable::row_work): K dim multiply-adds for the GEMM-shaped
+// paths; for the rows-in-lanes kernel, whose vector exp and per-component passes cost about 16
+// multiply-adds of a row and which runs at about a quarter of the screen's rate per unit, 4 K
+// (dim + 16).
+inline size_t row_work(size_t K, size_t dim, size_t vlen) {
+  size_t w;
+  if (small_shape(K, dim, vlen)) return 4 * K * (dim + 16);
+  return __builtin_mul_overflow(K, dim, &w) ? ~size_t(0) : w;
+}
+
+// Workspace of the rows-in-lanes kernel (mixture_small.h) for one part: byte offsets of
+// double arrays, RN rows per tile.
+struct SmallLayout {
+  size_t RN;
+  size_t o_lt, o_tt, o_tf, o_ts, o_wm;             // [K][RN]
+  size_t o_ph, o_phic, o_pic, o_pg, o_pff;         // per-lane level constants [K][RN]
+  size_t o_h, o_hic, o_ic, o_g, o_ff, o_mm, o_mn;  // [K]
+  size_t o_amu;                                    // [K][dim]
+  size_t o_x, o_dm, o_sc, o_dmt, o_sct;            // [dim][RN]
+  size_t total;
+};
+
+template <class L>
+bool small_layout(size_t K, size_t dim, SmallLayout* sl) {
+  const size_t RN = (K <= kSmallWideK ? kSmallRowVecsWide : kSmallRowVecs) * L::kD;
+  size_t kr, kd, dr;
+  if (__builtin_mul_overflow(K, RN, &kr) || __builtin_mul_overflow(K, dim, &kd) || __builtin_mul_overflow(dim, RN, &dr))
+    return false;
+  Sizer s;
+  sl->RN = RN;
+  sl->o_lt = s.take(kr, 8);
+  sl->o_tt = s.take(kr, 8);
+  sl->o_tf = s.take(kr, 8);
+  sl->o_ts = s.take(kr, 8);
+  sl->o_wm = s.take(kr, 8);
+  sl->o_ph = s.take(kr, 8);
+  sl->o_phic = s.take(kr, 8);
+  sl->o_pic = s.take(kr, 8);
+  sl->o_pg = s.take(kr, 8);
+  sl->o_pff = s.take(kr, 8);
+  sl->o_h = s.take(K, 8);
+  sl->o_hic = s.take(K, 8);
+  sl->o_ic = s.take(K, 8);
+  sl->o_g = s.take(K, 8);
+  sl->o_ff = s.take(K, 8);
+  sl->o_mm = s.take(K, 8);
+  sl->o_mn = s.take(K, 8);
+  sl->o_amu = s.take(kd, 8);
+  sl->o_x = s.take(dr, 8);
+  sl->o_dm = s.take(dr, 8);
+  sl->o_sc = s.take(dr, 8);
+  sl->o_dmt = s.take(dr, 8);
+  sl->o_sct = s.take(dr, 8);
+  if (!s.ok()) return false;
+  sl->total = s.total();
+  return true;
+}
+
 template <class L>
 bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layout* lay) {
   constexpr size_t KP32 = 2 * L::kF, KP64 = 2 * L::kD;
@@ -639,7 +736,13 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->f32 = f32;
   lay->diag = vlen == kd;
   lay->Kp = round_up(K, L::kD);
-  lay->small = !lay->diag && K <= kSmallLanes && dim <= kSmallDim;
+  lay->small = small_shape(K, dim, vlen);
+  if (lay->small) {
+    SmallLayout sl;
+    if (!small_layout<L>(K, dim, &sl)) return false;
+    lay->total = sl.total;
+    return true;
+  }
   lay->screen = !lay->diag && !lay->small && dim >= kScreenMinDim && K >= kScreenMinComponents && dim < (size_t(1) << 22);
   lay->cross = !lay->diag && dim >= kCrossMinDim;
   lay->mean_gemm = !lay->diag && K >= kMeanGemmMinComponents;
@@ -658,7 +761,7 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   ok = ok && !__builtin_mul_overflow(dim, xbytes, &t) && !__builtin_add_overflow(per_row, t, &per_row);
   ok = ok && !__builtin_add_overflow(per_row, sizeof(RowState) + 64 * 8, &per_row);
   if (!ok) return false;
-  lay->RB = lay->small ? kSmallRowVecsWide * L::kD : max_sz(1, min_sz(min_sz(rows, lay->screen ? rows : kDenseChunkRows), kRowBudgetBytes / per_row));
+  lay->RB = max_sz(1, min_sz(min_sz(rows, lay->screen ? rows : kDenseChunkRows), kRowBudgetBytes / per_row));
   const size_t RB = lay->RB;
   size_t rk, rd, rc;
   if (__builtin_mul_overflow(RB, K, &rk) || __builtin_mul_overflow(RB, dim, &rd) ||
@@ -674,7 +777,7 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->o_ck = s.take(lay->screen ? rc : 0, 8);
   lay->o_am = s.take(rd, 8);
   lay->o_as = s.take(rd, 8);
-  const bool norms = lay->screen || lay->cross || lay->small;
+  const bool norms = lay->screen || lay->cross;
   lay->o_mm = s.take(norms ? K : 0, 8);
   lay->o_mn = s.take(norms ? K : 0, 8);
   const size_t kb = max_sz(lay->KB32, lay->KB64);
@@ -684,7 +787,6 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->o_fic = s.take(lay->Kp, 8);
   lay->o_fg = s.take(lay->Kp, 8);
   lay->o_ff = s.take(lay->Kp, 8);
-  lay->o_sp = s.take(lay->small ? 5 * K * kSmallRowVecsWide * L::kD : 0, 8);
   size_t p32 = 0, p64 = 0, full;
   lay->full_panel = lay->screen && !__builtin_mul_overflow(round_up(K, KP32), dim * 4, &full) &&
                     full <= kFullPanelBytes && rows > lay->RB;
@@ -702,6 +804,8 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->total = s.total();
   return true;
 }
+
+inline bool dynamic_split(size_t K, size_t dim, size_t vlen) { return small_shape(K, dim, vlen); }
 
 template <class L>
 bool workspace_bytes(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, size_t* bytes) {
@@ -742,7 +846,6 @@ class Driver {
     fic_ = reinterpret_cast<double*>(w + lay.o_fic);
     fg_ = reinterpret_cast<double*>(w + lay.o_fg);
     ff_ = reinterpret_cast<double*>(w + lay.o_ff);
-    sp_ = reinterpret_cast<double*>(w + lay.o_sp);
     pm_ = reinterpret_cast<double*>(w + lay.o_pm);
     p32_ = reinterpret_cast<float*>(w + lay.o_p32);
     p64_ = reinterpret_cast<double*>(w + lay.o_p64);
@@ -752,419 +855,11 @@ class Driver {
   }
 
   void run() {
-    if (lay_.small) {
-      small_rows();
-      return;
-    }
     model_constants();
     for (size_t c0 = p_.begin; c0 < p_.end; c0 += lay_.RB) chunk(c0, min_sz(p_.end, c0 + lay_.RB));
   }
 
  private:
-  // ---- small problems: kSmallRowVecs * kD rows at a time, one row per lane, every operation
-  // vertical (no horizontal reduction), so each row's arithmetic is the same in any lane and
-  // any tile. Reductions over components and dimensions use two partial chains (even, odd) in a
-  // fixed order, for instruction-level parallelism.
-  bool small_cross() const { return dim_ >= kSmallCrossMinDim; }
-
-  void small_rows() {
-    constexpr size_t RN = kSmallRowVecs * L::kD;
-    fkey_valid_ = false;
-    if (small_cross()) {
-      for (size_t k = 0; k < K_; ++k) {
-        double ss, mx;
-        norms<L>(mu_ + k * dim_, dim_, &ss, &mx);
-        mm_[k] = ss;
-        mn_[k] = __builtin_sqrt(ss);
-      }
-    }
-    if (K_ <= kSmallWideK) {
-      constexpr size_t RW = kSmallRowVecsWide * L::kD;
-      for (size_t b = p_.begin; b < p_.end; b += RW) small_tile<kSmallRowVecsWide>(b, min_sz(RW, p_.end - b));
-    } else {
-      for (size_t b = p_.begin; b < p_.end; b += RN) small_tile<kSmallRowVecs>(b, min_sz(RN, p_.end - b));
-    }
-  }
-
-  // Row r's x_j in float64.
-  double xval(size_t row, size_t j) const { return static_cast<double>(p_.x[row * dim_ + j]); }
-
-  template <int kRV>
-  void small_tile(size_t b0, size_t nr) {
-    using D = typename L::D;
-    constexpr size_t N = L::kD, RN = kRV * N;
-    const size_t dim = dim_, K = K_;
-    const MixtureLevels& lv = *p_.levels;
-    size_t row[RN];  // the row of each lane; spare lanes repeat the first row and are never stored
-    alignas(64) double av[RN], sv[RN];
-    for (size_t r = 0; r < RN; ++r) {
-      row[r] = b0 + (r < nr ? r : 0);
-      av[r] = lv.alpha[row[r] * lv.alpha_stride];
-      sv[r] = lv.sigma[row[r] * lv.sigma_stride];
-    }
-    // Per-component constants of each lane's level: broadcast when the tile shares one level,
-    // else interleaved [K][RN].
-    bool uniform = true;
-    for (size_t r = 1; r < RN; ++r) uniform = uniform && av[r] == av[0] && sv[r] == sv[0];
-    double* ph = sp_;
-    double* pic = sp_ + K * RN;
-    double* pg = sp_ + 2 * K * RN;
-    double* pff = sp_ + 3 * K * RN;
-    if (uniform) {
-      full_params(av[0], sv[0]);
-    } else {
-      for (size_t r = 0; r < RN; ++r) {
-        full_params(av[r], sv[r]);
-        for (size_t k = 0; k < K; ++k) {
-          ph[k * RN + r] = fh_[k];
-          pic[k * RN + r] = fic_[k];
-          pg[k * RN + r] = fg_[k];
-          pff[k * RN + r] = ff_[k];
-        }
-      }
-    }
-    auto H = [&](size_t k, int v) { return uniform ? L::dset(fh_[k]) : L::dload(ph + k * RN + v * N); };
-    auto IC = [&](size_t k, int v) { return uniform ? L::dset(fic_[k]) : L::dload(pic + k * RN + v * N); };
-    auto G = [&](size_t k, int v) { return uniform ? L::dset(fg_[k]) : L::dload(pg + k * RN + v * N); };
-    auto FF = [&](size_t k, int v) { return uniform ? L::dset(ff_[k]) : L::dload(pff + k * RN + v * N); };
-
-    D X[kSmallDim][kRV];
-    for (size_t j = 0; j < dim; ++j) {
-      for (int v = 0; v < kRV; ++v) {
-        if (nr == RN) {
-          X[j][v] = L::dgather(p_.x + (b0 + v * N) * dim + j, dim);
-        } else {
-          alignas(64) double col[N];
-          for (size_t c = 0; c < N; ++c) col[c] = xval(row[v * N + c], j);
-          X[j][v] = L::dload(col);
-        }
-      }
-    }
-    D A[kRV], A2[kRV], AA[kRV], XX[kRV], XN[kRV];
-    for (int v = 0; v < kRV; ++v) {
-      A[v] = L::dload(av + v * N);
-      A2[v] = L::dadd(A[v], A[v]);
-      AA[v] = L::dmul(A[v], A[v]);
-      XX[v] = L::dzero();
-    }
-    const bool cross = small_cross();
-    bool check = cross;
-    if (cross) {
-      for (size_t j = 0; j < dim; ++j)
-        for (int v = 0; v < kRV; ++v) XX[v] = L::dfma(X[j][v], X[j][v], XX[v]);
-      for (int v = 0; v < kRV; ++v) XN[v] = L::dsqrt(XX[v]);
-      // The per-pair check below can be skipped when a bound over the whole tile passes it:
-      // err_k <= 0.5 ic_k chk (xn_max + a_max |mu_k|)^2 and mag_k >= |lw_k| + |h_k - lw_k|.
-      if (uniform) {
-        alignas(64) double xb[RN];
-        double xnmax = 0, amax = 0;
-        for (int v = 0; v < kRV; ++v) L::dstore(xb + v * N, XN[v]);
-        for (size_t r = 0; r < RN; ++r) {
-          xnmax = max_d(xnmax, xb[r]);
-          amax = max_d(amax, av[r]);
-        }
-        const double c = 2 * __builtin_sqrt(static_cast<double>(dim)) * 2 * kEps64;
-        bool pass = true;
-        for (size_t k = 0; k < K && pass; ++k) {
-          if (fh_[k] == -kInf) continue;
-          const double big = xnmax + amax * mn_[k];
-          const double err = 0.5 * fic_[k] * c * big * big;
-          pass = err * 1.000001 <= 1e-13 * (1 + abs_d(lw_[k]) + abs_d(fh_[k] - lw_[k]));
-        }
-        check = !pass;
-      }
-    }
-    // l_k = h_k - q_k / (2 C_k), q_k = |x - a mu_k|^2: the cross-term form when it cannot
-    // cancel beyond the tolerance, else (per lane) the direct difference as the twin does it.
-    double* lt = l_;  // [K][RN]
-    const D half = L::dset(0.5), ninf = L::dset(-kInf), tiny = L::dset(1e-13), one = L::dset(1.0);
-    const D chk = L::dset(2 * __builtin_sqrt(static_cast<double>(dim)) * 2 * kEps64);
-    D m0[kRV], m1[kRV];
-    for (int v = 0; v < kRV; ++v) m0[v] = m1[v] = ninf;
-    // Cross terms x.mu_k, four components at a time (each x load feeds four FMAs); each pair is
-    // one FMA chain over j in order, whatever block it is computed in.
-    D dots[4][kRV];
-    for (size_t k0 = 0; k0 < K; k0 += 4) {
-      const size_t nk = min_sz(4, K - k0);
-      if (cross) {
-        if (nk == 4) small_dots<4, kRV>(X, k0, dots);
-        else if (nk == 3) small_dots<3, kRV>(X, k0, dots);
-        else if (nk == 2) small_dots<2, kRV>(X, k0, dots);
-        else small_dots<1, kRV>(X, k0, dots);
-      }
-      for (size_t k = k0; k < k0 + nk; ++k) {
-        const double* mk = mu_ + k * dim;
-        for (int v = 0; v < kRV; ++v) {
-          D q;
-          if (cross) {
-            q = L::dadd(L::dsub(XX[v], L::dmul(A2[v], dots[k - k0][v])), L::dmul(AA[v], L::dset(mm_[k])));
-          } else {
-            D s0 = L::dzero(), s1 = L::dzero();
-            size_t j = 0;
-            for (; j + 2 <= dim; j += 2) {
-              const D e0 = diff<L>(A[v], L::dset(mk[j]), X[j][v]);
-              const D e1 = diff<L>(A[v], L::dset(mk[j + 1]), X[j + 1][v]);
-              s0 = L::dfma(e0, e0, s0);
-              s1 = L::dfma(e1, e1, s1);
-            }
-            if (j < dim) {
-              const D e0 = diff<L>(A[v], L::dset(mk[j]), X[j][v]);
-              s0 = L::dfma(e0, e0, s0);
-            }
-            q = L::dadd(s0, s1);
-          }
-          const D h = H(k, v), ic = IC(k, v);
-          D l = L::dsub(h, L::dmul(half, L::dmul(q, ic)));
-          if (check) {
-            const D big = L::dfma(A[v], L::dset(mn_[k]), XN[v]);
-            const D err = L::dmul(L::dmul(L::dmul(half, ic), chk), L::dmul(big, big));
-            const D lw = L::dset(lw_[k]);
-            const D mag = L::dadd(L::dadd(L::dabs(lw), L::dabs(L::dsub(h, lw))),
-                                  L::dmul(L::dmul(half, ic), L::dmax(q, L::dzero())));
-            const int ok = L::dle_mask(err, L::dmul(tiny, L::dadd(one, mag))) | L::deq_mask(h, ninf);
-            if (ok != (1 << N) - 1) {
-              alignas(64) double lb[N], hb[N], ib[N];
-              L::dstore(lb, l);
-              L::dstore(hb, h);
-              L::dstore(ib, ic);
-              for (size_t c = 0; c < N; ++c) {
-                if (ok >> c & 1) continue;
-                const size_t rw = row[v * N + c];
-                const double a = av[v * N + c];
-                double qd = 0;
-                for (size_t jj = 0; jj < dim; ++jj) {
-                  const double e = xval(rw, jj) - a * mk[jj];
-                  qd = qd + e * e;
-                }
-                lb[c] = hb[c] - 0.5 * (qd * ib[c]);
-              }
-              l = L::dload(lb);
-            }
-          }
-          L::dstore(lt + k * RN + v * N, l);
-          if (k & 1) m1[v] = L::dmax(m1[v], l);
-          else m0[v] = L::dmax(m0[v], l);
-        }
-      }
-    }
-    // Rows whose quadratics all overflow (max -inf) go to the scalar reference; their lanes
-    // compute with a finite stand-in max and are never stored.
-    alignas(64) double mx[RN];
-    D M[kRV];
-    bool dead[RN], fallback = false;
-    for (int v = 0; v < kRV; ++v) L::dstore(mx + v * N, L::dmax(m0[v], m1[v]));
-    for (size_t r = 0; r < RN; ++r) {
-      dead[r] = mx[r] == -kInf;
-      fallback = fallback || (dead[r] && r < nr);
-      if (dead[r]) mx[r] = 0;
-    }
-    for (int v = 0; v < kRV; ++v) M[v] = L::dload(mx + v * N);
-    double* tt = t_;  // [K][RN]
-    D S0[kRV], S1[kRV];
-    for (int v = 0; v < kRV; ++v) S0[v] = S1[v] = L::dzero();
-    for (size_t k = 0; k < K; ++k) {
-      for (int v = 0; v < kRV; ++v) {
-        double* lp = lt + k * RN + v * N;
-        const D d = L::dsub(L::dload(lp), M[v]);
-        L::dstore(lp, d);
-        const D e = vexp_nonpositive<L>(d);
-        L::dstore(tt + k * RN + v * N, e);
-        if (k & 1) S1[v] = L::dadd(S1[v], e);
-        else S0[v] = L::dadd(S0[v], e);
-      }
-    }
-    D S[kRV];
-    alignas(64) double sums[RN];
-    for (int v = 0; v < kRV; ++v) {
-      S[v] = L::dadd(S0[v], S1[v]);
-      L::dstore(sums + v * N, S[v]);
-    }
-    if (K <= 2) {
-      for (size_t k = 0; k < K; ++k)
-        for (int v = 0; v < kRV; ++v) L::dstore(tt + k * RN + v * N, L::ddiv(L::dload(tt + k * RN + v * N), S[v]));
-    } else {  // more components: multiply by the reciprocal (one more rounding, well inside the tolerance)
-      D inv[kRV];
-      for (int v = 0; v < kRV; ++v) inv[v] = L::ddiv(L::dset(1.0), S[v]);
-      for (size_t k = 0; k < K; ++k)
-        for (int v = 0; v < kRV; ++v) L::dstore(tt + k * RN + v * N, L::dmul(L::dload(tt + k * RN + v * N), inv[v]));
-    }
-    auto lane_ok = [&](size_t r) { return r < nr && !dead[r]; };
-    if (out_.responsibilities) {
-      for (size_t r = 0; r < nr; ++r) {
-        if (!lane_ok(r)) continue;
-        T* o = out_.responsibilities + (b0 + r) * K;
-        for (size_t k = 0; k < K; ++k) o[k] = static_cast<T>(tt[k * RN + r]);
-      }
-    }
-    if (out_.log_density || out_.entropy) {
-      for (size_t r = 0; r < nr; ++r) {
-        if (!lane_ok(r)) continue;
-        const double ls = __builtin_log(sums[r]);
-        if (out_.log_density) out_.log_density[b0 + r] = static_cast<T>(mx[r] + ls);
-        if (out_.entropy) {
-          double Hs = 0;
-          for (size_t k = 0; k < K; ++k) {
-            const double rk = tt[k * RN + r];
-            if (rk > 0) Hs -= rk * (lt[k * RN + r] - ls);
-          }
-          out_.entropy[b0 + r] = static_cast<T>(Hs);
-        }
-      }
-    }
-    const bool want_mean = out_.mean || out_.variance;
-    D Dm[kSmallDim][kRV];
-    if (want_mean || out_.score) {
-      // mean: D_j = sum_k (r_k s^2 / C_k) mu_kj + (sum_k r_k g_k) x_j
-      // score: S_j = -sum_k r_k ((x_j - a mu_kj) / C_k), the twin's form (the product form
-      // a sum_k (r_k / C_k) mu_kj - (sum_k r_k / C_k) x_j can overflow where this does not)
-      double* wm = sp_ + 4 * K * RN;  // [K][RN] weights
-      D cm0[kRV], cm1[kRV];
-      for (int v = 0; v < kRV; ++v) cm0[v] = cm1[v] = L::dzero();
-      for (size_t k = 0; k < K; ++k) {
-        for (int v = 0; v < kRV; ++v) {
-          const D r = L::dload(tt + k * RN + v * N);
-          if (want_mean) {
-            L::dstore(wm + k * RN + v * N, L::dmul(r, FF(k, v)));
-            if (k & 1) cm1[v] = L::dfma(r, G(k, v), cm1[v]);
-            else cm0[v] = L::dfma(r, G(k, v), cm0[v]);
-          }
-        }
-      }
-      D Sc[kSmallDim][kRV];
-      if (want_mean) small_wsum<kRV>(wm, Dm);
-      if (out_.score) small_score<kRV>(X, A, tt, uniform, pic, Sc);
-      alignas(64) double col[RN];
-      for (size_t j = 0; j < dim; ++j) {
-        if (want_mean) {
-          for (int v = 0; v < kRV; ++v) {
-            Dm[j][v] = L::dfma(L::dadd(cm0[v], cm1[v]), X[j][v], Dm[j][v]);
-            L::dstore(col + v * N, Dm[j][v]);
-          }
-          if (out_.mean) {
-            for (size_t r = 0; r < nr; ++r)
-              if (lane_ok(r)) out_.mean[(b0 + r) * dim + j] = static_cast<T>(col[r]);
-          }
-        }
-        if (out_.score) {
-          for (int v = 0; v < kRV; ++v) L::dstore(col + v * N, L::dsub(L::dzero(), Sc[j][v]));
-          for (size_t r = 0; r < nr; ++r)
-            if (lane_ok(r)) out_.score[(b0 + r) * dim + j] = static_cast<T>(col[r]);
-        }
-      }
-    }
-    if (out_.variance) {
-      // sum_k r_k (tr V_k + sum_j (m_kj - D_j)^2) / dim, m_kj = (s^2 / C_k) mu_kj + g_k x_j
-      alignas(64) double s2v[RN], col[RN];
-      for (size_t r = 0; r < RN; ++r) s2v[r] = sv[r] * sv[r];
-      const D nd = L::dset(static_cast<double>(dim));
-      for (int v = 0; v < kRV; ++v) {
-        const D S2 = L::dload(s2v + v * N);
-        D tot = L::dzero();
-        for (size_t k = 0; k < K; ++k) {
-          const D r = L::dload(tt + k * RN + v * N);
-          const D ff = FF(k, v), g = G(k, v);
-          const double* mk = mu_ + k * dim;
-          D d2 = L::dzero();
-          for (size_t j = 0; j < dim; ++j) {
-            const D d = L::dsub(L::dfma(ff, L::dset(mk[j]), L::dmul(g, X[j][v])), Dm[j][v]);
-            d2 = L::dfma(d, d, d2);
-          }
-          const D trv = L::dmul(nd, L::dmul(L::dmul(L::dset(variance_of(k)), S2), IC(k, v)));
-          tot = L::dadd(tot, L::dkeep_pos(r, L::dmul(r, L::dadd(trv, d2))));  // r_k = 0 adds exactly 0
-        }
-        L::dstore(col + v * N, L::ddiv(tot, nd));
-      }
-      for (size_t r = 0; r < nr; ++r)
-        if (lane_ok(r)) out_.variance[b0 + r] = static_cast<T>(col[r]);
-    }
-    if (fallback) {
-      for (size_t r = 0; r < nr; ++r)
-        if (dead[r]) p_.scalar_row.fn(p_.scalar_row.self, b0 + r, p_.scalar_workspace);
-    }
-  }
-
-  // dots[c][v] = sum_j X[j][v] mu_{k0 + c, j}, one FMA chain per pair, j in order.
-  template <int NK, int kRV>
-  void small_dots(const typename L::D (*X)[kRV], size_t k0, typename L::D (*dots)[kRV]) const {
-    using D = typename L::D;
-    D acc[NK][kRV];
-    for (int c = 0; c < NK; ++c)
-      for (int v = 0; v < kRV; ++v) acc[c][v] = L::dzero();
-    const double* m = mu_ + k0 * dim_;
-    for (size_t j = 0; j < dim_; ++j) {
-      D x[kRV];
-      for (int v = 0; v < kRV; ++v) x[v] = X[j][v];
-      for (int c = 0; c < NK; ++c) {
-        const D b = L::dset(m[c * dim_ + j]);
-        for (int v = 0; v < kRV; ++v) acc[c][v] = L::dfma(x[v], b, acc[c][v]);
-      }
-    }
-    for (int c = 0; c < NK; ++c)
-      for (int v = 0; v < kRV; ++v) dots[c][v] = acc[c][v];
-  }
-
-  // out[j][v] = sum_k w[k][v] mu_kj (k sequential), dimensions in blocks held in registers.
-  template <int JB, int kRV>
-  void small_wsum_block(const double* w, size_t j0, typename L::D (*out)[kRV]) const {
-    using D = typename L::D;
-    constexpr size_t N = L::kD, RN = kRV * N;
-    D acc[JB][kRV];
-    for (int u = 0; u < JB; ++u)
-      for (int v = 0; v < kRV; ++v) acc[u][v] = L::dzero();
-    const double* mk = mu_ + j0;
-    for (size_t k = 0; k < K_; ++k, mk += dim_) {
-      D wk[kRV];
-      for (int v = 0; v < kRV; ++v) wk[v] = L::dload(w + k * RN + v * N);
-      for (int u = 0; u < JB; ++u) {
-        const D m = L::dset(mk[u]);
-        for (int v = 0; v < kRV; ++v) acc[u][v] = L::dfma(wk[v], m, acc[u][v]);
-      }
-    }
-    for (int u = 0; u < JB; ++u)
-      for (int v = 0; v < kRV; ++v) out[j0 + u][v] = acc[u][v];
-  }
-
-  // out[j][v] = sum_k r_k ((x_j - a mu_kj) / C_k), k sequential (the score's negative).
-  template <int JB, int kRV>
-  void small_score_block(const typename L::D (*X)[kRV], const typename L::D* A, const double* r, bool uniform,
-                         const double* pic, size_t j0, typename L::D (*out)[kRV]) const {
-    using D = typename L::D;
-    constexpr size_t N = L::kD, RN = kRV * N;
-    D acc[JB][kRV];
-    for (int u = 0; u < JB; ++u)
-      for (int v = 0; v < kRV; ++v) acc[u][v] = L::dzero();
-    const double* mk = mu_ + j0;
-    for (size_t k = 0; k < K_; ++k, mk += dim_) {
-      D rk[kRV], ic[kRV];
-      for (int v = 0; v < kRV; ++v) {
-        rk[v] = L::dload(r + k * RN + v * N);
-        ic[v] = uniform ? L::dset(fic_[k]) : L::dload(pic + k * RN + v * N);
-      }
-      for (int u = 0; u < JB; ++u) {
-        const D m = L::dset(mk[u]);
-        for (int v = 0; v < kRV; ++v)
-          acc[u][v] = L::dfma(rk[v], L::dmul(diff<L>(A[v], m, X[j0 + u][v]), ic[v]), acc[u][v]);
-      }
-    }
-    for (int u = 0; u < JB; ++u)
-      for (int v = 0; v < kRV; ++v) out[j0 + u][v] = acc[u][v];
-  }
-
-  template <int kRV>
-  void small_score(const typename L::D (*X)[kRV], const typename L::D* A, const double* r, bool uniform,
-                   const double* pic, typename L::D (*out)[kRV]) const {
-    size_t j = 0;
-    for (; j + 4 <= dim_; j += 4) small_score_block<4, kRV>(X, A, r, uniform, pic, j, out);
-    for (; j < dim_; ++j) small_score_block<1, kRV>(X, A, r, uniform, pic, j, out);
-  }
-
-  template <int kRV>
-  void small_wsum(const double* w, typename L::D (*out)[kRV]) const {
-    size_t j = 0;
-    for (; j + 4 <= dim_; j += 4) small_wsum_block<4, kRV>(w, j, out);
-    for (; j < dim_; ++j) small_wsum_block<1, kRV>(w, j, out);
-  }
-
   // ---- model-level constants (a pure function of the model: the same in every part)
   // With the screen, the norms of the means are computed block by block as the screen first
   // packs them (the block is then in cache); otherwise here.
@@ -1734,7 +1429,7 @@ class Driver {
   float* x32_;
   double *l_, *t_, *wgt_;
   size_t* ck_;
-  double *am_, *as_, *mm_, *mn_, *bh_, *bic_, *fh_, *fic_, *fg_, *ff_, *sp_, *pm_;
+  double *am_, *as_, *mm_, *mn_, *bh_, *bic_, *fh_, *fic_, *fg_, *ff_, *pm_;
   float* p32_;
   double* p64_;
   float* d32_;
@@ -1747,6 +1442,10 @@ class Driver {
   size_t bk_k0_ = 0, bk_k1_ = 0;
 };
 
+// The rows-in-lanes kernel (mixture_small.h, included after this header).
+template <class L, typename T>
+void small_rows(const MixturePart<T>& part, const SmallLayout& lay);
+
 template <class L>
 void exp_test(const double* x, double* out, size_t n) {
   (void)exp_sum<L>(x, out, n);
@@ -1758,6 +1457,12 @@ void rows(const MixturePart<T>& part) {
   if (!make_layout<L>(part.end - part.begin, part.model->components, part.model->dim, part.model->variances_length,
                       sizeof(T) == 4, &lay))
     return;  // cannot happen: mixture.cc sized the workspace with the same layout
+  if (lay.small) {
+    SmallLayout sl;
+    small_layout<L>(part.model->components, part.model->dim, &sl);
+    small_rows<L, T>(part, sl);
+    return;
+  }
   Driver<L, T> d(part, lay);
   d.run();
 }

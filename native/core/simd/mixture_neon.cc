@@ -8,6 +8,7 @@
 
 #include "mixture_kernels.h"
 #include "mixture_lanes.h"
+#include "mixture_small.h"
 
 namespace tweedie {
 namespace {
@@ -37,6 +38,29 @@ struct LNeon {
     return vreinterpretq_f64_u64(vandq_u64(vcgtq_f64(r, vdupq_n_f64(0.0)), vreinterpretq_u64_f64(v)));
   }
   static D dfma(D a, D b, D c) { return vfmaq_f64(c, a, b); }
+  static D dfnma(D a, D b, D c) { return vfmsq_f64(c, a, b); }
+  static D dmin(D a, D b) { return vminnmq_f64(a, b); }
+  static D dlt(D a, D b) { return vreinterpretq_f64_u64(vcltq_f64(a, b)); }
+  static bool dany(D m) {
+    const uint64x2_t u = vreinterpretq_u64_f64(m);
+    return (vgetq_lane_u64(u, 0) | vgetq_lane_u64(u, 1)) != 0;
+  }
+  static D dand(D a, D b) {
+    return vreinterpretq_f64_u64(vandq_u64(vreinterpretq_u64_f64(a), vreinterpretq_u64_f64(b)));
+  }
+  static D dor(D a, D b) {
+    return vreinterpretq_f64_u64(vorrq_u64(vreinterpretq_u64_f64(a), vreinterpretq_u64_f64(b)));
+  }
+  static D dandnot(D m, D b) {
+    return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(b), vreinterpretq_u64_f64(m)));
+  }
+  static D dbits_add(D a, D b) {
+    return vreinterpretq_f64_s64(vaddq_s64(vreinterpretq_s64_f64(a), vreinterpretq_s64_f64(b)));
+  }
+  static D dshl52(D a) { return vreinterpretq_f64_s64(vshlq_n_s64(vreinterpretq_s64_f64(a), 52)); }
+  static D dsub_bits(D a, D b) {
+    return vreinterpretq_f64_s64(vsubq_s64(vreinterpretq_s64_f64(a), vreinterpretq_s64_f64(b)));
+  }
   static double dhsum(D v) { return vgetq_lane_f64(v, 0) + vgetq_lane_f64(v, 1); }
   static double dhmax(D v) {
     const double a = vgetq_lane_f64(v, 0), b = vgetq_lane_f64(v, 1);
@@ -77,6 +101,19 @@ struct LNeon {
     }
   }
 
+  // out[r * stride + j] = T(c[j][r]) for r, j < 2 (T double or float).
+  static void store_block(double* out, size_t stride, const D* c) {
+    vst1q_f64(out, vzip1q_f64(c[0], c[1]));
+    vst1q_f64(out + stride, vzip2q_f64(c[0], c[1]));
+  }
+  static void store_block(float* out, size_t stride, const D* c) {
+    const float32x2_t a = vcvt_f32_f64(c[0]), b = vcvt_f32_f64(c[1]);
+    vst1_f32(out, vzip1_f32(a, b));
+    vst1_f32(out + stride, vzip2_f32(a, b));
+  }
+  static void store_block2(double* out, size_t stride, const D* c) { store_block(out, stride, c); }
+  static void store_block2(float* out, size_t stride, const D* c) { store_block(out, stride, c); }
+
   static F fzero() { return vdupq_n_f32(0.0f); }
   static F fload(const float* p) { return vld1q_f32(p); }
   static F fbroadcast(const float* p) { return vld1q_dup_f32(p); }
@@ -84,7 +121,8 @@ struct LNeon {
   static void fstore(float* p, F v) { vst1q_f32(p, v); }
 };
 
-const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::rows<LNeon, double>,
+const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::rows<LNeon, double>,
                                 &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>};
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "mixture_kernels.h"
 #include "mixture_lanes.h"
+#include "mixture_small.h"
 
 namespace tweedie {
 namespace {
@@ -35,6 +36,16 @@ struct LSse2 {
   // v where r > 0, else +0
   static D dkeep_pos(D r, D v) { return _mm_and_pd(_mm_cmpgt_pd(r, _mm_setzero_pd()), v); }
   static D dfma(D a, D b, D c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
+  static D dfnma(D a, D b, D c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
+  static D dmin(D a, D b) { return _mm_min_pd(a, b); }
+  static D dlt(D a, D b) { return _mm_cmplt_pd(a, b); }
+  static bool dany(D m) { return _mm_movemask_pd(m) != 0; }
+  static D dand(D a, D b) { return _mm_and_pd(a, b); }
+  static D dor(D a, D b) { return _mm_or_pd(a, b); }
+  static D dandnot(D m, D b) { return _mm_andnot_pd(m, b); }
+  static D dbits_add(D a, D b) { return _mm_castsi128_pd(_mm_add_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b))); }
+  static D dshl52(D a) { return _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(a), 52)); }
+  static D dsub_bits(D a, D b) { return _mm_castsi128_pd(_mm_sub_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b))); }
   static double dhsum(D v) { return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))); }
   static double dhmax(D v) { return _mm_cvtsd_f64(_mm_max_sd(v, _mm_unpackhi_pd(v, v))); }
   static D dpow2(D n) {
@@ -76,6 +87,19 @@ struct LSse2 {
     return _mm_set_pd(static_cast<double>(p[s]), static_cast<double>(p[0]));
   }
 
+  // out[r * stride + j] = T(c[j][r]) for r, j < 2 (T double or float).
+  static void store_block(double* out, size_t stride, const D* c) {
+    _mm_storeu_pd(out, _mm_unpacklo_pd(c[0], c[1]));
+    _mm_storeu_pd(out + stride, _mm_unpackhi_pd(c[0], c[1]));
+  }
+  static void store_block(float* out, size_t stride, const D* c) {
+    const __m128 t = _mm_unpacklo_ps(_mm_cvtpd_ps(c[0]), _mm_cvtpd_ps(c[1]));  // r0j0 r0j1 r1j0 r1j1
+    _mm_storel_pi(reinterpret_cast<__m64*>(out), t);
+    _mm_storeh_pi(reinterpret_cast<__m64*>(out + stride), t);
+  }
+  static void store_block2(double* out, size_t stride, const D* c) { store_block(out, stride, c); }
+  static void store_block2(float* out, size_t stride, const D* c) { store_block(out, stride, c); }
+
   static F fzero() { return _mm_setzero_ps(); }
   static F fload(const float* p) { return _mm_load_ps(p); }
   static F fbroadcast(const float* p) { return _mm_set1_ps(*p); }
@@ -83,7 +107,8 @@ struct LSse2 {
   static void fstore(float* p, F v) { _mm_storeu_ps(p, v); }
 };
 
-const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::rows<LSse2, double>,
+const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::rows<LSse2, double>,
                                 &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>};
 
 }  // namespace
