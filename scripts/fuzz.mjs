@@ -8,7 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync,
+  closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync,
+  statSync,
 } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -24,6 +25,8 @@ const usage = `usage: npm run fuzz -- [seconds] [harness...] [options]
   --minimize-corpus   rewrite native/fuzz/corpus/<harness> as a minimal set with the same coverage
   --replay            only build, replay the regressions and run the corpus once (no fuzzing)
   --nice              build and fuzz at nice 19 (long campaigns on a shared machine)
+  --include-open      also fuzz inputs that would hit an open finding (regressions/<harness>/open/);
+                      by default they are skipped (TWEEDIE_FUZZ_SKIP_OPEN=1), so runs look for others
   --max-len N         largest input (default 4096 bytes)
   -flag=value         passed to libFuzzer as is (e.g. -entropic=0, -seed=1)
   --help`;
@@ -52,7 +55,7 @@ const maxLen = valueOf('--max-len') ?? 4096;
 const passthrough = argv.filter((a) => /^-[a-z_]+=/.test(a));
 const flags = new Set(argv.filter((a) => a.startsWith('--')));
 for (const f of flags) {
-  if (!['--smoke', '--merge', '--minimize-corpus', '--replay', '--nice'].includes(f)) {
+  if (!['--smoke', '--merge', '--minimize-corpus', '--replay', '--nice', '--include-open'].includes(f)) {
     console.error(`unknown option ${f}\n${usage}`);
     process.exit(2);
   }
@@ -121,7 +124,11 @@ for (const h of harnesses) {
 }
 
 // ---- running -----------------------------------------------------------------------------------
+// Replays never skip anything; fuzzing skips the inputs that would hit an open finding (each
+// harness knows its own) unless --include-open: the open inputs are replayed instead.
 const env = { ...process.env, UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' };
+delete env.TWEEDIE_FUZZ_SKIP_OPEN;
+const fuzzEnv = flags.has('--include-open') ? env : { ...env, TWEEDIE_FUZZ_SKIP_OPEN: '1' };
 // CPU seconds of waited-for children (Linux: utime + stime of children in /proc/self/stat).
 const childCpu = () => {
   try {
@@ -141,6 +148,35 @@ const kb = (b) => `${(b / 1024).toFixed(0)} KB`;
 const sumStat = (text, name) => [...text.matchAll(new RegExp(`stat::${name}:\\s*(\\d+)`, 'g'))].reduce((s, m) => s + Number(m[1]), 0);
 const excerpt = (text) => text.split('\n').filter((l) => /ERROR|SUMMARY|runtime error|fuzz_\w+:|==\d+==|^\s+#\d+ /.test(l)).slice(0, 40).join('\n');
 
+const files = (d) => (existsSync(d) ? readdirSync(d).map((f) => join(d, f)).filter((f) => statSync(f).isFile()) : []);
+
+// The harnesses' rare expensive cases (Input::rare in native/fuzz/fuzz_input.h, `in.rare(N)` in
+// each harness): the same input hash here keeps such inputs out of the committed corpus, where
+// each would cost 0.1-0.3 s whenever a run loads the corpus (the smoke run of npm test too).
+const M64 = (1n << 64n) - 1n;
+const mix64 = (z) => {
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M64;
+  return z ^ (z >> 31n);
+};
+const inputHash = (bytes) => {
+  let x = 0xcbf29ce484222325n ^ BigInt(bytes.length);
+  for (const b of bytes) x = ((x ^ BigInt(b)) * 0x100000001b3n) & M64;
+  return mix64(x);
+};
+const dropRare = (h, dir) => {
+  const n = BigInt(/\brare\((\d+)\)/.exec(readFileSync(join('native/fuzz', `${h}.cc`), 'utf8'))?.[1] ?? 0);
+  if (n === 0n) return 0;
+  let dropped = 0;
+  for (const f of files(dir)) {
+    if ((inputHash(readFileSync(f)) >> 7n) % n === 0n) {
+      rmSync(f);
+      dropped++;
+    }
+  }
+  return dropped;
+};
+
 // Minimises a crashing input and saves it as a regression; returns the saved path.
 const saveFinding = (h, exe, artifact) => {
   const kind = basename(artifact).replace(/-.*$/, '');
@@ -149,7 +185,7 @@ const saveFinding = (h, exe, artifact) => {
   let input = artifact;
   if (kind === 'crash') {
     const min = `${artifact}.min`;
-    run(exe, ['-minimize_crash=1', '-max_total_time=60', `-exact_artifact_path=${min}`, `-max_len=${maxLen}`, artifact]);
+    run(exe, ['-minimize_crash=1', '-max_total_time=60', `-exact_artifact_path=${min}`, `-max_len=${maxLen}`, artifact], { env: fuzzEnv });
     if (existsSync(min)) input = min;
   }
   const bytes = readFileSync(input);
@@ -166,15 +202,28 @@ for (const h of harnesses) {
   const corpus = join('native/fuzz/corpus', h);
   mkdirSync(corpus, { recursive: true });
 
-  // 1. the saved regressions, each run once
-  const saved = existsSync(regressions) ? readdirSync(regressions).map((f) => join(regressions, f)) : [];
+  // 1. the saved regressions, each run once; open findings (regressions/<harness>/open/: inputs
+  // that fail on the current core, each waiting for its fix) must still fail, and one that
+  // passes has to be moved up a level, where it guards against the bug coming back
+  const replayOpts = ['-timeout=60', '-rss_limit_mb=4096'];
+  const saved = files(regressions);
   if (saved.length) {
-    const replay = run(exe, saved);
+    const replay = run(exe, [...replayOpts, ...saved]);
     if (replay.status !== 0) {
       console.log(`${h}: a saved regression input fails again\n${excerpt(replay.stderr)}`);
       failedHarnesses.add(h);
       rows.push({ h, note: 'REGRESSION FAILS' });
       continue;
+    }
+  }
+  for (const f of files(join(regressions, 'open'))) {
+    const replay = run(exe, [...replayOpts, f]);
+    if (replay.status === 0) {
+      console.log(`${h}: the open finding ${f} now passes: move it to ${regressions}/ (and drop its skip condition in the harness)`);
+      failedHarnesses.add(h);
+    } else {
+      const message = replay.stderr.split('\n').find((l) => l.startsWith(`${h}:`) || /ERROR|runtime error/.test(l)) ?? 'fails';
+      console.log(`${h}: open finding ${basename(f)} still fails (${message.trim()})`);
     }
   }
   if (flags.has('--replay')) {
@@ -185,8 +234,12 @@ for (const h of harnesses) {
     continue;
   }
 
-  // 2. fuzzing: new units go to a scratch directory first, the committed corpus is read-only seeds
+  // 2. fuzzing: new units go to a scratch directory first, the committed corpus is read-only seeds;
+  // the fuzzer's output goes to native/build-fuzz/logs/<harness>/ (tail -f it during a campaign)
   const work = mkdtempSync(join(tmpdir(), `${h}-`));
+  const logDir = join(buildDir, 'logs', h);
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
   const newUnits = join(work, 'new');
   const artifacts = join(work, 'artifacts');
   mkdirSync(newUnits);
@@ -196,27 +249,36 @@ for (const h of harnesses) {
   if (runs !== undefined) opts.push(`-runs=${runs}`);
   if (jobs > 1) opts.push(`-jobs=${jobs}`, `-workers=${jobs}`);
   opts.push(...passthrough);
+  const fuzzArgs = [...opts, newUnits, resolve(corpus)];
+  const logFile = join(logDir, jobs > 1 ? 'fuzz-<n>.log' : 'fuzz.log');
+  console.log(`${h}: ${[...nice, exe, ...fuzzArgs].join(' ')}\n${h}: output in ${logFile}`);
+  const out = openSync(join(logDir, jobs > 1 ? 'jobs.log' : 'fuzz.log'), 'w');
   const cpu0 = childCpu();
   const t0 = performance.now();
-  const res = run(resolve(exe), [...opts, newUnits, resolve(corpus)], { cwd: work });
+  // with -jobs each process writes its own log, fuzz-<n>.log, in the working directory
+  const res = run(exe, fuzzArgs, { cwd: logDir, stdio: ['ignore', out, out], env: fuzzEnv });
   const wall = (performance.now() - t0) / 1000;
   const cpu = childCpu() - cpu0;
-  // with -jobs each process writes its own log (fuzz-<n>.log in the working directory)
-  const logs = jobs > 1 ? readdirSync(work).filter((f) => /^fuzz-\d+\.log$/.test(f)).map((f) => readFileSync(join(work, f), 'utf8')).join('\n') : res.stderr;
+  closeSync(out);
+  const logs = readdirSync(logDir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
   const execs = sumStat(logs, 'number_of_executed_units');
   const found = readdirSync(artifacts).map((f) => join(artifacts, f));
   const savedFindings = found.map((a) => saveFinding(h, exe, a));
   if (res.status !== 0 || found.length) {
     failedHarnesses.add(h);
     console.log(excerpt(logs));
-    if (res.status !== 0 && !found.length) console.log(`${h}: the fuzzer exited with status ${res.status} and saved no input\n${res.stderr.slice(-4000)}`);
+    if (res.status !== 0 && !found.length) console.log(`${h}: the fuzzer exited with status ${res.status} and saved no input\n${logs.slice(-4000)}`);
   }
 
-  // 3. corpus upkeep
+  // 3. corpus upkeep (without the rare large inputs). Merging runs without skipping: an input
+  // that only reached an open finding's skip (new coverage in the decoder) crashes there and is
+  // left out (its crash report goes to the scratch directory).
+  dropRare(h, newUnits);
+  const mergeOpts = ['-merge=1', `-max_len=${maxLen}`, `-artifact_prefix=${join(work, 'merge-')}`];
   if (flags.has('--minimize-corpus')) {
     const fresh = join(work, 'minimized');
     mkdirSync(fresh);
-    const m = run(exe, ['-merge=1', `-max_len=${maxLen}`, fresh, corpus, newUnits]);
+    const m = run(exe, [...mergeOpts, fresh, resolve(corpus), newUnits], { cwd: work });
     if (m.status === 0 && fileCount(fresh) > 0) {
       const old = `${corpus}.old`;
       renameSync(corpus, old);
@@ -227,12 +289,13 @@ for (const h of harnesses) {
       failedHarnesses.add(h);
     }
   } else if (flags.has('--merge')) {
-    const m = run(exe, ['-merge=1', `-max_len=${maxLen}`, corpus, newUnits]);
+    const m = run(exe, [...mergeOpts, resolve(corpus), newUnits], { cwd: work });
     if (m.status !== 0) {
       console.log(`${h}: merge failed\n${excerpt(m.stderr)}`);
       failedHarnesses.add(h);
     }
   }
+  if (flags.has('--minimize-corpus') || flags.has('--merge')) dropRare(h, corpus);
   rmSync(work, { recursive: true, force: true });
 
   const row = {

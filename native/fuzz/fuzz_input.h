@@ -7,8 +7,13 @@
 // input replays exactly.
 //
 // Expensive cases (batches big enough to be split over threads) are gated by that hash, not by
-// a byte the fuzzer can set: about one input in `one_in` is large, whatever the corpus holds, so
-// the cost of the rare case stays a known fraction of the run.
+// a byte the fuzzer can set, and only the first execution of a given input in a process takes
+// the expensive path (Input::rare). libFuzzer runs many inputs again unchanged (a mutation can
+// give back its parent: half the executions of a measured fuzz_rng_noise run were repeats), and
+// a large input that entered the corpus with new coverage was re-run about 40 times as often as
+// the hash alone allows, until the large cases took most of the time. So about one execution in
+// `one_in` is large, whatever the corpus holds; a repeat runs as an ordinary case, and a saved
+// input still replays its large case (the first execution in a fresh process).
 #pragma once
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -17,6 +22,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <unordered_set>
 #include <vector>
 
 #include "../core/kernels.h"
@@ -45,8 +51,13 @@ class Input {
     state_ = hash_;
   }
 
-  // True for about one input in one_in (a property of the whole input).
-  bool rare(uint64_t one_in) const { return (hash_ >> 7) % one_in == 0; }
+  // True for about one input in one_in (a property of the whole input), on its first execution
+  // in this process only (see the top of this file).
+  bool rare(uint64_t one_in) const {
+    if ((hash_ >> 7) % one_in != 0) return false;
+    static std::unordered_set<uint64_t> seen;
+    return seen.insert(hash_).second;
+  }
   bool exhausted() { return p_.remaining_bytes() == 0; }
 
   uint64_t bits() { return exhausted() ? next() : p_.ConsumeIntegral<uint64_t>(); }
