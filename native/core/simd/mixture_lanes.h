@@ -1308,14 +1308,16 @@ class Driver {
       if (score ? !out_.score : !want_mean) continue;
       if (score) {
         // a sum_k (r_k / C_k) mu_kj - (sum_k r_k / C_k) x_j: only where no term can overflow
-        // (1/C up to 1e300 at sigma = 1e-150); other rows take the direct form.
+        // (1/C up to 1e300 at sigma = 1e-150); other rows take the direct form. The sum over mu
+        // is formed before it is scaled by a, so the bound takes max(1, a): at a = 0 the sum must
+        // stay finite too (else 0 * inf; fuzz finding score-nan-alpha0-dense-rows).
         size_t kept = 0;
         for (size_t q = 0; q < m; ++q) {
           RowState& st = rows_[idx_[q]];
           full_params(st.a, st.s);
           double icmax = 0;
           for (size_t k = 0; k < K_; ++k) icmax = max_d(icmax, fic_[k]);
-          st.score_direct = !(icmax * (st.xmax + st.a * mumax_) * static_cast<double>(K_) < 1e300);
+          st.score_direct = !(icmax * (st.xmax + max_d(1.0, st.a) * mumax_) * static_cast<double>(K_) < 1e300);
           if (!st.score_direct) idx_[kept++] = idx_[q];
         }
         m = kept;

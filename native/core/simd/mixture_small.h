@@ -585,7 +585,8 @@ class SmallKernel {
             const D m = L::dadd(L::dset(mk[j]), L::dmul(g, ej));
             L::dstore(dmt_ + o, L::dadd(L::dload(dmt_ + o), ground(L::dmul(r, m))));
           }
-          if (out_.score) L::dstore(sct_ + o, L::dadd(L::dload(sct_ + o), ground(L::dmul(r, L::dmul(ej, ic)))));
+          // masked after the product: a lane with r = 0 may have an overflowing e / C (0 * inf)
+          if (out_.score) L::dstore(sct_ + o, L::dadd(L::dload(sct_ + o), ground(L::dand(tiny, L::dmul(r, L::dmul(ej, ic))))));
         }
       }
     }
@@ -760,7 +761,8 @@ class SmallKernel {
 
   // out[j][v] = sum_k r[k][v] ((x_j - a mu_kj) / C_k), k sequential (the score's negative; the
   // twin's form: the product form a sum_k (r_k / C_k) mu_kj - (sum_k r_k / C_k) x_j can
-  // overflow where this does not).
+  // overflow where this does not). Components with r_k = 0 add nothing, as in the twin, even
+  // where (x_j - a mu_kj) / C_k overflows (fuzz finding score-nan-small-tile-zero-r).
   template <int JB, int kRV, bool kU>
   void score_block(const D* A, const double* r, size_t j0, double* out) {
     constexpr size_t RN = kRV * N;
@@ -769,17 +771,18 @@ class SmallKernel {
       for (int v = 0; v < kRV; ++v) acc[u][v] = L::dzero();
     for (size_t k = 0; k < K_; ++k) {
       const double* mk = (kU ? amu_ : mu_) + k * dim_ + j0;
-      D rk[kRV], ic[kRV];
+      D rk[kRV], ic[kRV], live[kRV];
       for (int v = 0; v < kRV; ++v) {
         rk[v] = L::dload(r + k * RN + v * N);
         ic[v] = kU ? L::dset(ic_[k]) : L::dload(pic_ + k * RN + v * N);
+        live[v] = L::dlt(L::dzero(), rk[v]);
       }
       for (int u = 0; u < JB; ++u) {
         const D m = L::dset(mk[u]);
         for (int v = 0; v < kRV; ++v) {
           const D x = L::dload(xw_ + (j0 + u) * RN + v * N);
           const D e = kU ? L::dsub(x, m) : diff<L>(A[v], m, x);
-          acc[u][v] = L::dfma(rk[v], L::dmul(e, ic[v]), acc[u][v]);
+          acc[u][v] = L::dfma(rk[v], L::dand(live[v], L::dmul(e, ic[v])), acc[u][v]);
         }
       }
     }
