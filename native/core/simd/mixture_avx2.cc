@@ -138,7 +138,8 @@ struct LAvx2 {
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::row_work, &mixlanes::dynamic_split,
                                 &mixlanes::rows<LAvx2, double>,
-                                &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>};
+                                &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>,
+                                &mixlanes::g_test_flags};
 
 }  // namespace
 

@@ -68,6 +68,9 @@ struct MixtureVectorTable {
   void (*rows_f32)(const MixturePart<float>& part);
   // Test hook: out[i] = exp(x[i]) for x[i] <= 0 by the level's vector exp.
   void (*exp_nonpositive)(const double* x, double* out, size_t n);
+  // Test hook: bit 0 makes the rows-in-lanes kernel run its tiny pass wherever a lane has a
+  // component left out of the main sums, also where it provably changes nothing (mixture_small.h).
+  int* test_flags;
 };
 
 #if defined(TWEEDIE_X86_SIMD)

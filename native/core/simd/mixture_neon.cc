@@ -123,7 +123,8 @@ struct LNeon {
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::row_work, &mixlanes::dynamic_split,
                                 &mixlanes::rows<LNeon, double>,
-                                &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>};
+                                &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>,
+                                &mixlanes::g_test_flags};
 
 }  // namespace
 

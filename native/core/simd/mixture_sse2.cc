@@ -109,7 +109,8 @@ struct LSse2 {
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::row_work, &mixlanes::dynamic_split,
                                 &mixlanes::rows<LSse2, double>,
-                                &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>};
+                                &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>,
+                                &mixlanes::g_test_flags};
 
 }  // namespace
 
