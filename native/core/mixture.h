@@ -10,11 +10,13 @@
 //   (the gain alpha v / C is bounded, so m_kj stays finite where e / C overflows, e.g. zero variances)
 //   variance = sum_k r_k (sum_j v_kj sigma^2 / C_kj + |m_k - D|^2) / dim
 // At SIMD level "scalar" the operation order is fixed and mirrored by src/js/mixture.ts (the
-// reference). The vector levels (native/core/simd/mixture_kernels.h: a float32 screen of the
+// reference). The vector levels (native/core/simd/mixture_kernels.h: for isotropic mixtures of
+// small dim and K a rows-in-lanes kernel, mixture_small.h; otherwise a float32 screen of the
 // cross terms x.mu_k with rigorous error bounds that drops only components negligible in every
-// output, float64 tiles for the rest, a vector exp) are in the tolerance tier: every output within
-// the twin rule 2 ulp + 1e-12 C of the reference (native/test/mixture_test.cc, fuzz_mixture.cc),
-// computing e_kj = x_j - alpha mu_kj with the reference's two roundings wherever it is used.
+// output, float64 tiles for the rest; a vector exp that never computes with a subnormal number)
+// are in the tolerance tier: every output within the twin rule 2 ulp + 1e-12 C of the reference
+// (native/test/mixture_test.cc, fuzz_mixture.cc), computing e_kj = x_j - alpha mu_kj with the
+// reference's two roundings wherever it is used.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -61,9 +63,11 @@ enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2 };
 MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes);
 
 // Computes the requested outputs for x [rows, dim] with the kernel of the active SIMD level.
-// Rows are split over the thread pool; each row's arithmetic is the same whatever the split (and
-// whatever other rows share its vector tile), so results do not depend on the thread count.
-// Small calls (batch * K * dim below about 2^18) run on the calling thread alone.
+// Rows are split over the thread pool (statically, or in chunks that the threads take as they
+// finish); each row's arithmetic is the same whatever the split (and whatever other rows share
+// its vector tile), so results do not depend on the thread count. Small calls run on the
+// calling thread alone: below about 2^18 multiply-adds of the screen, or 2^16 K (dim + 16) for
+// the rows-in-lanes kernel (mixture.cc, row_work).
 // Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow or
 // kNoMemory no output has been touched.
 template <typename T>

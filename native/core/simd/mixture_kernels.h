@@ -4,6 +4,9 @@
 // and function pointers cross it, so nothing compiled with -mavx2 is shared with baseline code.
 //
 // Algorithm (formulas as in ../mixture.h; everything that reaches an output is float64):
+// - isotropic components with K <= 64 and dim <= 64: the rows-in-lanes kernel of
+//   mixture_small.h (a tile of rows one per lane, components and dimensions as loops over
+//   broadcast constants; taken in dynamic chunks by the threads); otherwise:
 // - isotropic components (shared, per component, empirical) with dim >= kMixtureScreenMinDim:
 //   a float32 screen computes every cross term x.mu_k in register-blocked tiles (rows x
 //   components, dim the reduction), giving each log density l_k with a rigorous error bound;

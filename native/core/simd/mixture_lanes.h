@@ -51,8 +51,8 @@ constexpr size_t kMeanGemmMinComponents = 8;
 constexpr size_t kRowBudgetBytes = size_t(32) << 20;
 // Panels of means are packed in blocks of about this many bytes (L2-resident).
 constexpr size_t kPanelBytes = size_t(384) << 10;
-// Small isotropic problems (components padded to lanes <= kSmallLanes, dim <= kSmallDim) take a
-// lean one-row-at-a-time path with the components in lanes.
+// Small isotropic problems (K <= kSmallLanes, dim <= kSmallDim) take the rows-in-lanes kernel
+// (mixture_small.h): tiles of kSmallRowVecs (kSmallRowVecsWide) vectors of rows.
 constexpr size_t kSmallLanes = 64;
 constexpr size_t kSmallDim = 64;
 constexpr int kSmallRowVecs = 2;          // row vectors per small tile
