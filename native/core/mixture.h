@@ -58,9 +58,29 @@ struct MixtureOutputs {
 
 enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2 };
 
-// Bytes of workspace one call with this shape allocates at the current thread count, or
-// kSizeOverflow when that does not fit in size_t.
+// Bytes of workspace one call with this shape needs at the current thread count (for any kind
+// of variances and either dtype), or kSizeOverflow when that does not fit in size_t.
 MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes);
+
+// Workspace memory kept across calls (a sampling loop's: reserved once, reused by every
+// evaluation); grown by a call that needs more. Not for concurrent calls.
+class MixtureWorkspace {
+ public:
+  MixtureWorkspace() = default;
+  ~MixtureWorkspace();
+  MixtureWorkspace(const MixtureWorkspace&) = delete;
+  MixtureWorkspace& operator=(const MixtureWorkspace&) = delete;
+  // At least `bytes` bytes, 64-byte aligned (without exceptions); false, leaving it unchanged,
+  // when they cannot be allocated.
+  bool reserve(size_t bytes);
+  unsigned char* data() const { return aligned_; }
+  size_t size() const { return size_; }
+
+ private:
+  unsigned char* raw_ = nullptr;
+  unsigned char* aligned_ = nullptr;
+  size_t size_ = 0;
+};
 
 // Computes the requested outputs for x [rows, dim] with the kernel of the active SIMD level.
 // Rows are split over the thread pool (statically, or in chunks that the threads take as they
@@ -73,5 +93,9 @@ MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim
 template <typename T>
 MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
                                 const MixtureOutputs<T>& out);
+// The same with the workspace taken from (and if need be grown in) `workspace`.
+template <typename T>
+MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
+                                const MixtureOutputs<T>& out, MixtureWorkspace* workspace);
 
 }  // namespace tweedie
