@@ -714,3 +714,33 @@ TEST(mixture_rows_in_lanes_tiny_pass_skipped_only_where_it_changes_nothing) {
     }
   }
 }
+
+TEST(mixture_workspace_reused_across_calls) {
+  // One MixtureWorkspace for calls of different shapes, paths and thread counts (growing and
+  // not): the same bits as calls with their own workspace.
+  LevelGuard guard;
+  Rng g{31};
+  MixtureWorkspace ws;
+  const size_t shapes[][3] = {{8, 2, 300}, {70, 100, 20}, {3, 1, 5}, {64, 16, 200}, {200, 300, 9}, {8, 2, 1000}};
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+    if (!simd_level_supported(level)) continue;
+    set_simd_level(level);
+    for (const auto& sh : shapes) {
+      for (int threads : {1, 2}) {
+        set_thread_count(threads);
+        const Case c = make_case(g, sh[0], sh[1], sh[2], static_cast<Kind>(g.below(4)), false, static_cast<int>(g.below(5)));
+        const Outs<double> fresh = run<double>(c);
+        Outs<double> o;
+        o.mean.assign(c.rows * c.dim, 0);
+        o.r.assign(c.rows * c.K, 0);
+        const MixtureModel model{c.K, c.dim, c.means.data(), c.variances.data(), c.variances.size(), c.logw.data()};
+        const MixtureLevels levels{c.alpha.data(), c.alpha.size() == 1 ? 0u : 1u, c.sigma.data(),
+                                   c.sigma.size() == 1 ? 0u : 1u};
+        const MixtureOutputs<double> out{o.r.data(), o.mean.data(), nullptr, nullptr, nullptr, nullptr};
+        CHECK(mixture_posterior(c.x.data(), c.rows, model, levels, out, &ws) == MixtureStatus::kOk);
+        CHECK(same_bits(o.mean, fresh.mean) && same_bits(o.r, fresh.r));
+      }
+    }
+  }
+  CHECK(ws.size() > 0 && reinterpret_cast<uintptr_t>(ws.data()) % 64 == 0);
+}
