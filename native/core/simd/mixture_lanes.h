@@ -19,7 +19,8 @@
 //   pack4x4 / pack4x4d (4 x 4 transposes into the float32 / float64 panels);
 //   fzero, fload(const float*) (64-byte aligned), fbroadcast(const float*), ffma(a, b, c), fstore;
 //   store_block(T* out, size_t stride, const D* c) (out[r * stride + j] = T(c[j][r]) for r, j <
-//   kD, T double or float: one rounding) and store_block2 (the same for j < 2).
+//   kD, T double or float: one rounding) and store_block2 (the same for j < 2); load_block(const
+//   T* in, size_t stride, D* c) (c[j][r] = double(in[r * stride + j]) for r, j < kD).
 // and the tile shapes kScreenRows (rows of the float32 screen tile, whose columns are 2 F
 // vectors of components), kMeanRows and kMeanVecs (weighted-mean tile: rows x kMeanVecs D
 // vectors of dimensions).

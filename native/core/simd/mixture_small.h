@@ -243,16 +243,22 @@ class SmallKernel {
     auto G = [h = kU ? g_ : pg_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     auto FF = [h = kU ? ff_ : pff_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
 
-    // x in float64, [dim][RN]
+    // x in float64, [dim][RN] (whole tiles: blocks of N rows x N dims transposed in registers)
     double* X = xw_;
-    for (size_t j = 0; j < dim; ++j) {
+    if (nr == RN) {
       for (int v = 0; v < kRV; ++v) {
-        if (nr == RN) {
-          L::dstore(X + j * RN + v * N, L::dgather(p_.x + (b0 + v * N) * dim + j, dim));
-        } else {
-          for (size_t c = 0; c < N; ++c) X[j * RN + v * N + c] = static_cast<double>(p_.x[row[v * N + c] * dim + j]);
+        const T* xv = p_.x + (b0 + v * N) * dim;
+        size_t j = 0;
+        for (; j + N <= dim; j += N) {
+          D c[N];
+          L::load_block(xv + j, dim, c);
+          for (size_t u = 0; u < N; ++u) L::dstore(X + (j + u) * RN + v * N, c[u]);
         }
+        for (; j < dim; ++j) L::dstore(X + j * RN + v * N, L::dgather(xv + j, dim));
       }
+    } else {
+      for (size_t j = 0; j < dim; ++j)
+        for (size_t r = 0; r < RN; ++r) X[j * RN + r] = static_cast<double>(p_.x[row[r] * dim + j]);
     }
     auto XV = [&](size_t j, int v) { return L::dload(X + j * RN + v * N); };
     D A[kRV];
