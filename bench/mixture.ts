@@ -21,6 +21,7 @@
  * @module
  */
 import { native } from '../src/backend.js';
+import { GaussianMixture } from '../src/mixture.js';
 import { randomNormal } from '../src/rng.js';
 import type { FloatArray } from '../src/types.js';
 import { type Case, type Context, fmtThreads, fmtTime, type Result, type Suite, type Target } from './harness.js';
@@ -33,6 +34,8 @@ interface Shape {
   spread?: boolean;
   /** Also time the TypeScript twin (small shapes only: it runs ~1 GFLOP/s at best). */
   js?: boolean;
+  /** Also time the public call, GaussianMixture.denoise(x, level, out) (validation included). */
+  api?: boolean;
 }
 
 const VARIANCE = 0.1;
@@ -40,9 +43,9 @@ const SHAPES: Shape[] = [
   { B: 256, K: 1024, dim: 3072, sigma: 1 },
   { B: 256, K: 1024, dim: 3072, sigma: 10, spread: true },
   { B: 64, K: 10000, dim: 3072, sigma: 1 },
-  { B: 4096, K: 64, dim: 16, sigma: 0.5, js: true },
+  { B: 4096, K: 64, dim: 16, sigma: 0.5, js: true, api: true },
   { B: 16384, K: 16, dim: 64, sigma: 0.5 },
-  { B: 1024, K: 8, dim: 2, sigma: 0.5, js: true },
+  { B: 1024, K: 8, dim: 2, sigma: 0.5, js: true, api: true },
 ];
 
 /**
@@ -62,6 +65,7 @@ const TORCH: Record<string, { t1?: number; t2?: number; any?: [number, number] }
 
 const PEAK = 'mixture: FMA peak loop';
 const DENOISE = 'mixture denoise';
+const API = 'mixture GaussianMixture.denoise';
 const SPREAD = 'mixture denoise (spread posterior)';
 /** FMA rounds per peak call (320 flops each for float32, 160 for float64): ~20-40 ms. */
 const PEAK_ITERS = 4_000_000;
@@ -103,6 +107,16 @@ function shapeCases(ctx: Context, s: Shape): Case[] {
         enter: b.enter,
         fn: () => k.mixturePosterior(x, s.dim, means, variances, logWeights, alpha, sigma, null, out, null, null, null, null),
       });
+      // the public call (the backend loaded: native unless TWEEDIE_BACKEND=js)
+      if (s.api && b.name === 'native') {
+        const mix = new GaussianMixture({ dim: s.dim, means, variances: VARIANCE });
+        const level = { alpha: 1, sigma: s.sigma };
+        cases.push({
+          family: 'mixture', op: API, shape: `${shapeKey(s)} ${f32 ? 'float32' : 'float64'}`, backend: b.name,
+          threads: b.threads, elements: flops(s), bytes: 8 * s.K * s.dim + 2 * eb * s.B * s.dim, enter: b.enter,
+          fn: () => mix.denoise(x, level, out),
+        });
+      }
     }
   }
   return cases;
@@ -201,6 +215,21 @@ export const mixtureSuite: Suite = {
             met,
           });
         }
+      }
+    }
+    for (const s of SHAPES.filter((x) => x.api)) {
+      for (const th of threadCounts) {
+        const r = get(API, `${shapeKey(s)} float32`, th);
+        if (!r) continue;
+        const torch = TORCH[shapeKey(s)];
+        const ref = torch?.any?.[0] ?? 0;
+        const small = shapeKey(s) === '1024 x 8 x 2';
+        t.push({
+          what: `${API} ${shapeKey(s)} float32, ${fmtThreads(th)} (validation and the call included)`,
+          ours: `${fmtTime(r.medianSeconds)} = ${gf(r.elementsPerSecond)} GFLOP/s (cpu ${r.cpuShare.toFixed(2)})`,
+          goal: small ? `>= 10x PyTorch (~330 us a call): <= 33 us` : `report (PyTorch ${ref}-${torch?.any?.[1]} GFLOP/s)`,
+          met: small ? r.medianSeconds <= 33e-6 : undefined,
+        });
       }
     }
     for (const s of SHAPES.filter((x) => x.js)) {

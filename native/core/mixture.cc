@@ -371,15 +371,13 @@ void call_rows(const MixtureVectorTable& t, const MixturePart<float>& part) { t.
 
 template <typename T>
 MixtureStatus vector_posterior(const MixtureVectorTable& t, const T* x, size_t rows, const MixtureModel& model,
-                               const MixtureLevels& levels, const MixtureOutputs<T>& out) {
+                               const MixtureLevels& levels, const MixtureOutputs<T>& out, MixtureWorkspace& ws) {
   VectorPlan plan;
   size_t total;
-  if (!vector_plan(t, rows, model, sizeof(T) == 4, &plan) || !mul_ok(plan.part_bytes, plan.parts, &total) ||
-      !add_ok(total, 64, &total))
+  if (!vector_plan(t, rows, model, sizeof(T) == 4, &plan) || !mul_ok(plan.part_bytes, plan.parts, &total))
     return MixtureStatus::kSizeOverflow;
-  unsigned char* buffer = new (std::nothrow) unsigned char[total];
-  if (buffer == nullptr) return MixtureStatus::kNoMemory;
-  unsigned char* aligned = buffer + (64 - reinterpret_cast<uintptr_t>(buffer) % 64) % 64;
+  if (!ws.reserve(total)) return MixtureStatus::kNoMemory;
+  unsigned char* aligned = ws.data();
   const Kernel kernel(model);
   const ScalarRow<T> scalar{&kernel, x, model.dim, &levels, &out, model.components};
   std::atomic<size_t> next_chunk{0};
@@ -406,7 +404,6 @@ MixtureStatus vector_posterior(const MixtureVectorTable& t, const T* x, size_t r
     part.scalar_row = MixtureScalarRow{&ScalarRow<T>::call, &scalar};
     call_rows(t, part);
   });
-  delete[] buffer;
   return MixtureStatus::kOk;
 }
 
@@ -436,17 +433,41 @@ MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim
   return MixtureStatus::kOk;
 }
 
+MixtureWorkspace::~MixtureWorkspace() { delete[] raw_; }
+
+bool MixtureWorkspace::reserve(size_t bytes) {
+  if (bytes <= size_) return true;
+  size_t total;
+  if (!add_ok(bytes, 64, &total)) return false;
+  unsigned char* raw = new (std::nothrow) unsigned char[total];
+  if (raw == nullptr) return false;
+  delete[] raw_;
+  raw_ = raw;
+  aligned_ = raw + (64 - reinterpret_cast<uintptr_t>(raw) % 64) % 64;
+  size_ = bytes;
+  return true;
+}
+
 template <typename T>
 MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
                                 const MixtureOutputs<T>& out) {
+  MixtureWorkspace ws;
+  return mixture_posterior(x, rows, model, levels, out, &ws);
+}
+
+template <typename T>
+MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
+                                const MixtureOutputs<T>& out, MixtureWorkspace* workspace) {
   if (rows == 0) return MixtureStatus::kOk;
-  if (const MixtureVectorTable* t = vector_table()) return vector_posterior(*t, x, rows, model, levels, out);
+  MixtureWorkspace& ws = *workspace;
+  if (const MixtureVectorTable* t = vector_table()) return vector_posterior(*t, x, rows, model, levels, out, ws);
   const size_t K = model.components, dim = model.dim;
-  size_t per_part, total;
+  size_t per_part, total, bytes;
   size_t parts = part_count(rows, K, dim);
-  if (!part_doubles(K, dim, &per_part) || !mul_ok(per_part, parts, &total)) return MixtureStatus::kSizeOverflow;
-  double* buffer = new (std::nothrow) double[total];
-  if (buffer == nullptr) return MixtureStatus::kNoMemory;
+  if (!part_doubles(K, dim, &per_part) || !mul_ok(per_part, parts, &total) || !mul_ok(total, sizeof(double), &bytes))
+    return MixtureStatus::kSizeOverflow;
+  if (!ws.reserve(bytes)) return MixtureStatus::kNoMemory;
+  double* buffer = reinterpret_cast<double*>(ws.data());
 
   const size_t chunk = (rows + parts - 1) / parts;
   parts = (rows + chunk - 1) / chunk;
@@ -471,7 +492,6 @@ MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& mod
                  out);
     }
   });
-  delete[] buffer;
   return MixtureStatus::kOk;
 }
 
@@ -479,5 +499,9 @@ template MixtureStatus mixture_posterior<double>(const double*, size_t, const Mi
                                                  const MixtureOutputs<double>&);
 template MixtureStatus mixture_posterior<float>(const float*, size_t, const MixtureModel&, const MixtureLevels&,
                                                 const MixtureOutputs<float>&);
+template MixtureStatus mixture_posterior<double>(const double*, size_t, const MixtureModel&, const MixtureLevels&,
+                                                 const MixtureOutputs<double>&, MixtureWorkspace*);
+template MixtureStatus mixture_posterior<float>(const float*, size_t, const MixtureModel&, const MixtureLevels&,
+                                                const MixtureOutputs<float>&, MixtureWorkspace*);
 
 }  // namespace tweedie

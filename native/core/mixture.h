@@ -10,11 +10,13 @@
 //   (the gain alpha v / C is bounded, so m_kj stays finite where e / C overflows, e.g. zero variances)
 //   variance = sum_k r_k (sum_j v_kj sigma^2 / C_kj + |m_k - D|^2) / dim
 // At SIMD level "scalar" the operation order is fixed and mirrored by src/js/mixture.ts (the
-// reference). The vector levels (native/core/simd/mixture_kernels.h: a float32 screen of the
+// reference). The vector levels (native/core/simd/mixture_kernels.h: for isotropic mixtures of
+// small dim and K a rows-in-lanes kernel, mixture_small.h; otherwise a float32 screen of the
 // cross terms x.mu_k with rigorous error bounds that drops only components negligible in every
-// output, float64 tiles for the rest, a vector exp) are in the tolerance tier: every output within
-// the twin rule 2 ulp + 1e-12 C of the reference (native/test/mixture_test.cc, fuzz_mixture.cc),
-// computing e_kj = x_j - alpha mu_kj with the reference's two roundings wherever it is used.
+// output, float64 tiles for the rest; a vector exp that never computes with a subnormal number)
+// are in the tolerance tier: every output within the twin rule 2 ulp + 1e-12 C of the reference
+// (native/test/mixture_test.cc, fuzz_mixture.cc), computing e_kj = x_j - alpha mu_kj with the
+// reference's two roundings wherever it is used.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -56,18 +58,44 @@ struct MixtureOutputs {
 
 enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2 };
 
-// Bytes of workspace one call with this shape allocates at the current thread count, or
-// kSizeOverflow when that does not fit in size_t.
+// Bytes of workspace one call with this shape needs at the current thread count (for any kind
+// of variances and either dtype), or kSizeOverflow when that does not fit in size_t.
 MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes);
 
+// Workspace memory kept across calls (a sampling loop's: reserved once, reused by every
+// evaluation); grown by a call that needs more. Not for concurrent calls.
+class MixtureWorkspace {
+ public:
+  MixtureWorkspace() = default;
+  ~MixtureWorkspace();
+  MixtureWorkspace(const MixtureWorkspace&) = delete;
+  MixtureWorkspace& operator=(const MixtureWorkspace&) = delete;
+  // At least `bytes` bytes, 64-byte aligned (without exceptions); false, leaving it unchanged,
+  // when they cannot be allocated.
+  bool reserve(size_t bytes);
+  unsigned char* data() const { return aligned_; }
+  size_t size() const { return size_; }
+
+ private:
+  unsigned char* raw_ = nullptr;
+  unsigned char* aligned_ = nullptr;
+  size_t size_ = 0;
+};
+
 // Computes the requested outputs for x [rows, dim] with the kernel of the active SIMD level.
-// Rows are split over the thread pool; each row's arithmetic is the same whatever the split (and
-// whatever other rows share its vector tile), so results do not depend on the thread count.
-// Small calls (batch * K * dim below about 2^18) run on the calling thread alone.
+// Rows are split over the thread pool (statically, or in chunks that the threads take as they
+// finish); each row's arithmetic is the same whatever the split (and whatever other rows share
+// its vector tile), so results do not depend on the thread count. Small calls run on the
+// calling thread alone: below about 2^18 multiply-adds of the screen, or 2^16 K (dim + 16) for
+// the rows-in-lanes kernel (mixture.cc, row_work).
 // Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow or
 // kNoMemory no output has been touched.
 template <typename T>
 MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
                                 const MixtureOutputs<T>& out);
+// The same with the workspace taken from (and if need be grown in) `workspace`.
+template <typename T>
+MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
+                                const MixtureOutputs<T>& out, MixtureWorkspace* workspace);
 
 }  // namespace tweedie

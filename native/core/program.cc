@@ -215,9 +215,11 @@ ProgramStatus ProgramRunner<T>::prepare(const Program& p, const MixtureModel& mo
   }
   if (c != p.consts_length) return fail(ProgramStatus::kBadProgram, "too many constants");
   if (noise_used && dim > 0xffffffffu) return fail(ProgramStatus::kBadProgram, "inline noise needs dim < 2^32");
-  size_t ws;
+  size_t ws = 0;
   if (evals && mixture_workspace_bytes(rows, model.components, dim, &ws) != MixtureStatus::kOk)
     return fail(ProgramStatus::kSizeOverflow, "the mixture workspace size overflows (components and dim too large)");
+  if (evals && !workspace_.reserve(ws))
+    return fail(ProgramStatus::kNoMemory, "could not allocate the mixture kernel's workspace");
 
   // Scratch buffers, once, without exceptions; zeroed like fresh JavaScript arrays.
   size_t state_elems, f64_elems, state_bytes, f64_bytes, ptr_bytes;
@@ -291,7 +293,7 @@ void ProgramRunner<T>::run(T* state, const std::atomic<bool>* cancel, ProgramRep
         }
         const MixtureLevels levels{&one, 0, &sigma, 0};
         const MixtureOutputs<T> out{nullptr, into, nullptr, nullptr, nullptr, nullptr};
-        const MixtureStatus s = mixture_posterior(x, rows_, model_, levels, out);
+        const MixtureStatus s = mixture_posterior(x, rows_, model_, levels, out, &workspace_);
         if (s != MixtureStatus::kOk) {
           report->status = s == MixtureStatus::kNoMemory ? ProgramStatus::kNoMemory : ProgramStatus::kSizeOverflow;
           report->op = ordinal;

@@ -65,8 +65,9 @@ struct ProgramReport {
 };
 
 // Runs a program for a state of `rows` x model.dim elements of type T (float or double).
-// prepare() checks everything and allocates; run() cannot fail except for kCancelled,
-// kNonFinite and a failed workspace allocation inside the mixture kernel (kNoMemory).
+// prepare() checks everything and allocates, the mixture kernel's workspace included; run()
+// cannot fail except for kCancelled, kNonFinite and, if the thread count grew since prepare(),
+// a failed allocation of the larger workspace inside the mixture kernel (kNoMemory).
 template <typename T>
 class ProgramRunner {
  public:
@@ -102,6 +103,7 @@ class ProgramRunner {
   T* state_scratch_ = nullptr;         // buffers of kind kBufferState but 0, length_ each
   double* f64_scratch_ = nullptr;      // buffers of kind kBufferF64, length_ each
   void** pointers_ = nullptr;          // per buffer (entry 0 set by run())
+  MixtureWorkspace workspace_;         // the evaluations' (reserved by prepare())
 };
 
 // Checks a mixture model as the mixture binding does: K >= 1, dim >= 1, variances of length

@@ -129,6 +129,27 @@ struct LAvx2 {
     _mm_storeh_pi(reinterpret_cast<__m64*>(out + 3 * stride), hi);
   }
 
+  // c[j][r] = double(in[r * stride + j]) for r, j < 4.
+  static void load_block(const double* in, size_t stride, D* c) {
+    const __m256d r0 = _mm256_loadu_pd(in), r1 = _mm256_loadu_pd(in + stride);
+    const __m256d r2 = _mm256_loadu_pd(in + 2 * stride), r3 = _mm256_loadu_pd(in + 3 * stride);
+    const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+    const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+    c[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    c[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    c[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    c[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+  }
+  static void load_block(const float* in, size_t stride, D* c) {
+    __m128 r0 = _mm_loadu_ps(in), r1 = _mm_loadu_ps(in + stride), r2 = _mm_loadu_ps(in + 2 * stride),
+           r3 = _mm_loadu_ps(in + 3 * stride);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    c[0] = _mm256_cvtps_pd(r0);
+    c[1] = _mm256_cvtps_pd(r1);
+    c[2] = _mm256_cvtps_pd(r2);
+    c[3] = _mm256_cvtps_pd(r3);
+  }
+
   static F fzero() { return _mm256_setzero_ps(); }
   static F fload(const float* p) { return _mm256_load_ps(p); }
   static F fbroadcast(const float* p) { return _mm256_broadcast_ss(p); }
@@ -138,7 +159,8 @@ struct LAvx2 {
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::row_work, &mixlanes::dynamic_split,
                                 &mixlanes::rows<LAvx2, double>,
-                                &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>};
+                                &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>,
+                                &mixlanes::g_test_flags};
 
 }  // namespace
 

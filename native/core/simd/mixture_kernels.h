@@ -4,6 +4,9 @@
 // and function pointers cross it, so nothing compiled with -mavx2 is shared with baseline code.
 //
 // Algorithm (formulas as in ../mixture.h; everything that reaches an output is float64):
+// - isotropic components with K <= 64 and dim <= 64: the rows-in-lanes kernel of
+//   mixture_small.h (a tile of rows one per lane, components and dimensions as loops over
+//   broadcast constants; taken in dynamic chunks by the threads); otherwise:
 // - isotropic components (shared, per component, empirical) with dim >= kMixtureScreenMinDim:
 //   a float32 screen computes every cross term x.mu_k in register-blocked tiles (rows x
 //   components, dim the reduction), giving each log density l_k with a rigorous error bound;
@@ -68,6 +71,9 @@ struct MixtureVectorTable {
   void (*rows_f32)(const MixturePart<float>& part);
   // Test hook: out[i] = exp(x[i]) for x[i] <= 0 by the level's vector exp.
   void (*exp_nonpositive)(const double* x, double* out, size_t n);
+  // Test hook: bit 0 makes the rows-in-lanes kernel run its tiny pass wherever a lane has a
+  // component left out of the main sums, also where it provably changes nothing (mixture_small.h).
+  int* test_flags;
 };
 
 #if defined(TWEEDIE_X86_SIMD)

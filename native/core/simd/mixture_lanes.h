@@ -19,7 +19,8 @@
 //   pack4x4 / pack4x4d (4 x 4 transposes into the float32 / float64 panels);
 //   fzero, fload(const float*) (64-byte aligned), fbroadcast(const float*), ffma(a, b, c), fstore;
 //   store_block(T* out, size_t stride, const D* c) (out[r * stride + j] = T(c[j][r]) for r, j <
-//   kD, T double or float: one rounding) and store_block2 (the same for j < 2).
+//   kD, T double or float: one rounding) and store_block2 (the same for j < 2); load_block(const
+//   T* in, size_t stride, D* c) (c[j][r] = double(in[r * stride + j]) for r, j < kD).
 // and the tile shapes kScreenRows (rows of the float32 screen tile, whose columns are 2 F
 // vectors of components), kMeanRows and kMeanVecs (weighted-mean tile: rows x kMeanVecs D
 // vectors of dimensions).
@@ -51,8 +52,8 @@ constexpr size_t kMeanGemmMinComponents = 8;
 constexpr size_t kRowBudgetBytes = size_t(32) << 20;
 // Panels of means are packed in blocks of about this many bytes (L2-resident).
 constexpr size_t kPanelBytes = size_t(384) << 10;
-// Small isotropic problems (components padded to lanes <= kSmallLanes, dim <= kSmallDim) take a
-// lean one-row-at-a-time path with the components in lanes.
+// Small isotropic problems (K <= kSmallLanes, dim <= kSmallDim) take the rows-in-lanes kernel
+// (mixture_small.h): tiles of kSmallRowVecs (kSmallRowVecsWide) vectors of rows.
 constexpr size_t kSmallLanes = 64;
 constexpr size_t kSmallDim = 64;
 constexpr int kSmallRowVecs = 2;          // row vectors per small tile
@@ -80,9 +81,10 @@ inline typename L::D diff(typename L::D a, typename L::D mu, typename L::D x) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Vector exp for x <= 0 (including -inf): exact range reduction x = n ln2 + r, |r| <= ln2 / 2,
-// a degree-11 minimax polynomial, scaling by 2^n in two exact steps so that a subnormal result
-// is rounded once. About 1 ulp from the correctly rounded value (tested against the C library).
+// Vector exp for x <= 0 (including -inf): exact range reduction x = n ln2 + r, |r| <= ln2 / 2
+// (fused where the level has FMA), a degree-11 minimax polynomial, scaling by 2^n on the bits so
+// that a subnormal result is rounded once. About 1 ulp from the correctly rounded value (tested
+// against the C library).
 
 constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 32 significant bits: n * kLn2Hi is exact
 constexpr double kLn2Lo = 1.90821492927058770002e-10;
@@ -103,26 +105,38 @@ constexpr double kExpCoef[12] = {1.0,
                                  2.7632641110638405e-07,
                                  2.511003863139111e-08};
 
-// exp(x) for x <= 0; with `scaled`, also exp(x) 2^900 (in [2^-176, 2^1] for x > -746: never
-// subnormal, and exact where exp(x) itself is not).
+// The shared part of the vector exps: x = n ln2 + r (xc = max(x, -746), n = round(xc / ln2) in
+// [-1076, 0], held in the low bits of *t), p = exp(r) by the polynomial; returns p 2^n by its
+// bits (exact where it is a normal number, garbage below) and n in *n.
+template <class L>
+inline typename L::D vexp_parts(typename L::D x, typename L::D* nout) {
+  using D = typename L::D;
+  const D xc = L::dmax(x, L::dset(-746.0));  // exp(-746) rounds to 0; so does -inf
+  const D t = L::dfma(xc, L::dset(kLog2e), L::dset(kRound));
+  const D n = L::dsub(t, L::dset(kRound));  // round(x / ln2), in [-1076, 0]
+  D r = L::dfnma(n, L::dset(kLn2Hi), xc);   // exact (Sterbenz)
+  r = L::dfnma(n, L::dset(kLn2Lo), r);
+  D p = L::dset(kExpCoef[11]);
+  for (int i = 10; i >= 0; --i) p = L::dfma(p, r, L::dset(kExpCoef[i]));
+  *nout = n;
+  return L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+}
+
+// exp(x) for x <= 0 (including -inf), rounded once, with no subnormal operand or result in any
+// floating-point operation (each costs a microcode assist of ~100 cycles on x86), by integer
+// arithmetic on the bits of p 2^n (vexp_parts):
+// - a normal result (n >= -1021, or n = -1022 with p >= 1): p's exponent field plus n, exact;
+// - otherwise w = p 2^(n + 1074) (the same bits plus 1074: w in [2^-3, 2^52) for
+//   n in [-1076, -1022]), and w + 2^52 rounds w to an integer exactly as p 2^n rounds to a
+//   multiple of 2^-1074 (to nearest, ties to even); that integer is the result's bit pattern
+//   (2^52 itself is the smallest normal). Where n > -1022 the bits of w are garbage, masked.
+// With `scaled`, also exp(x) 2^900 (in [2^-176, 2^1] for x > -746: never subnormal, and exact
+// where exp(x) itself is not).
 template <class L>
 inline typename L::D vexp_nonpositive(typename L::D x, typename L::D* scaled = nullptr) {
   using D = typename L::D;
-  const D xc = L::dmax(x, L::dset(-746.0));  // exp(-746) rounds to 0; so does -inf
-  const D t = L::dadd(L::dmul(xc, L::dset(kLog2e)), L::dset(kRound));
-  const D n = L::dsub(t, L::dset(kRound));  // round(x / ln2), in [-1076, 0]
-  D r = L::dsub(xc, L::dmul(n, L::dset(kLn2Hi)));  // exact (Sterbenz)
-  r = L::dsub(r, L::dmul(n, L::dset(kLn2Lo)));
-  D p = L::dset(kExpCoef[11]);
-  for (int i = 10; i >= 0; --i) p = L::dfma(p, r, L::dset(kExpCoef[i]));
-  // p 2^n rounded once, with no subnormal operand or result in any floating-point operation
-  // (each costs a microcode assist of ~100 cycles on x86), by integer arithmetic on the bits:
-  // - a normal result (n >= -1021, or n = -1022 with p >= 1): p's exponent field plus n, exact;
-  // - otherwise w = p 2^(n + 1074) (the same bits plus 1074: w in [2^-3, 2^52) for
-  //   n in [-1076, -1022]), and w + 2^52 rounds w to an integer exactly as p 2^n rounds to a
-  //   multiple of 2^-1074 (to nearest, ties to even); that integer is the result's bit pattern
-  //   (2^52 itself is the smallest normal). Where n > -1022 the bits of w are garbage, masked.
-  const D pn = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+  D n;
+  const D pn = vexp_parts<L>(x, &n);
   if (scaled) *scaled = L::dbits_add(pn, L::dset(0x1p-123));  // bit pattern 900 << 52
   const D w = L::dbits_add(pn, L::dset(0x1p51));                // bit pattern 1074 << 52
   const D sub = L::dand(L::dlt(n, L::dset(-1021.5)), L::dlt(w, L::dset(0x1p52)));
@@ -131,19 +145,13 @@ inline typename L::D vexp_nonpositive(typename L::D x, typename L::D* scaled = n
 }
 
 // exp(x) for -708 <= x <= 0 (normal results; the same bits as vexp_nonpositive there, garbage
-// below, -inf included), and exp(x) 2^900 in *scaled for -746 <= x <= 0 (as vexp_nonpositive):
-// the rounding into the subnormal range is left out.
+// below), and exp(x) 2^900 in *scaled for -746 <= x <= 0 (as vexp_nonpositive): the rounding
+// into the subnormal range is left out.
 template <class L>
 inline typename L::D vexp_normal(typename L::D x, typename L::D* scaled) {
   using D = typename L::D;
-  const D xc = L::dmax(x, L::dset(-746.0));
-  const D t = L::dadd(L::dmul(xc, L::dset(kLog2e)), L::dset(kRound));
-  const D n = L::dsub(t, L::dset(kRound));
-  D r = L::dsub(xc, L::dmul(n, L::dset(kLn2Hi)));
-  r = L::dsub(r, L::dmul(n, L::dset(kLn2Lo)));
-  D p = L::dset(kExpCoef[11]);
-  for (int i = 10; i >= 0; --i) p = L::dfma(p, r, L::dset(kExpCoef[i]));
-  const D pn = L::dbits_add(p, L::dshl52(L::dsub_bits(t, L::dset(kRound))));
+  D n;
+  const D pn = vexp_parts<L>(x, &n);
   *scaled = L::dbits_add(pn, L::dset(0x1p-123));  // bit pattern 900 << 52
   return pn;
 }

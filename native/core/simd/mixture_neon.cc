@@ -114,6 +114,18 @@ struct LNeon {
   static void store_block2(double* out, size_t stride, const D* c) { store_block(out, stride, c); }
   static void store_block2(float* out, size_t stride, const D* c) { store_block(out, stride, c); }
 
+  // c[j][r] = double(in[r * stride + j]) for r, j < 2.
+  static void load_block(const double* in, size_t stride, D* c) {
+    const float64x2_t r0 = vld1q_f64(in), r1 = vld1q_f64(in + stride);
+    c[0] = vzip1q_f64(r0, r1);
+    c[1] = vzip2q_f64(r0, r1);
+  }
+  static void load_block(const float* in, size_t stride, D* c) {
+    const float32x2_t r0 = vld1_f32(in), r1 = vld1_f32(in + stride);
+    c[0] = vcvt_f64_f32(vzip1_f32(r0, r1));
+    c[1] = vcvt_f64_f32(vzip2_f32(r0, r1));
+  }
+
   static F fzero() { return vdupq_n_f32(0.0f); }
   static F fload(const float* p) { return vld1q_f32(p); }
   static F fbroadcast(const float* p) { return vld1q_dup_f32(p); }
@@ -123,7 +135,8 @@ struct LNeon {
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::row_work, &mixlanes::dynamic_split,
                                 &mixlanes::rows<LNeon, double>,
-                                &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>};
+                                &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>,
+                                &mixlanes::g_test_flags};
 
 }  // namespace
 

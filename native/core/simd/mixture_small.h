@@ -32,6 +32,9 @@ namespace mixlanes {
 // path: above it every product of the mean stays normal unless s^2 / C_k |mu_kj| < 2^-120.
 constexpr double kTinyLog = -620.0;
 
+// MixtureVectorTable::test_flags of this level.
+int g_test_flags = 0;
+
 template <class L, typename T>
 class SmallKernel {
   using D = typename L::D;
@@ -73,10 +76,12 @@ class SmallKernel {
   }
 
   void run() {
-    if (cross()) {
-      for (size_t k = 0; k < K_; ++k) {
-        double ss, mx;
-        norms<L>(mu_ + k * dim_, dim_, &ss, &mx);
+    mumax_ = 0;
+    for (size_t k = 0; k < K_; ++k) {
+      double ss, mx;
+      norms<L>(mu_ + k * dim_, dim_, &ss, &mx);
+      mumax_ = max_d(mumax_, mx);
+      if (cross()) {
         mm_[k] = ss;
         mn_[k] = __builtin_sqrt(ss);
       }
@@ -165,9 +170,14 @@ class SmallKernel {
   // The constants of a shared level, [K] each, and a mu [K][dim]; cached by level.
   void shared_params(double a, double s) {
     if (key_valid_ && key_a_ == a && key_s_ == s) return;
+    gmax_ = icmax_ = 0;
     for (size_t k = 0; k < K_; ++k) {
       comp_params(k, a, s, &h_[k], &ic_[k], &g_[k], &ff_[k]);
       hic_[k] = 0.5 * ic_[k];
+      if (h_[k] != -kInf) {
+        gmax_ = max_d(gmax_, g_[k]);
+        icmax_ = max_d(icmax_, ic_[k]);
+      }
     }
     const size_t n = K_ * dim_;
     for (size_t i = 0; i < n; ++i) amu_[i] = a * mu_[i];
@@ -233,16 +243,22 @@ class SmallKernel {
     auto G = [h = kU ? g_ : pg_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     auto FF = [h = kU ? ff_ : pff_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
 
-    // x in float64, [dim][RN]
+    // x in float64, [dim][RN] (whole tiles: blocks of N rows x N dims transposed in registers)
     double* X = xw_;
-    for (size_t j = 0; j < dim; ++j) {
+    if (nr == RN) {
       for (int v = 0; v < kRV; ++v) {
-        if (nr == RN) {
-          L::dstore(X + j * RN + v * N, L::dgather(p_.x + (b0 + v * N) * dim + j, dim));
-        } else {
-          for (size_t c = 0; c < N; ++c) X[j * RN + v * N + c] = static_cast<double>(p_.x[row[v * N + c] * dim + j]);
+        const T* xv = p_.x + (b0 + v * N) * dim;
+        size_t j = 0;
+        for (; j + N <= dim; j += N) {
+          D c[N];
+          L::load_block(xv + j, dim, c);
+          for (size_t u = 0; u < N; ++u) L::dstore(X + (j + u) * RN + v * N, c[u]);
         }
+        for (; j < dim; ++j) L::dstore(X + j * RN + v * N, L::dgather(xv + j, dim));
       }
+    } else {
+      for (size_t j = 0; j < dim; ++j)
+        for (size_t r = 0; r < RN; ++r) X[j * RN + r] = static_cast<double>(p_.x[row[r] * dim + j]);
     }
     auto XV = [&](size_t j, int v) { return L::dload(X + j * RN + v * N); };
     D A[kRV];
@@ -334,7 +350,8 @@ class SmallKernel {
       normalise<kRV>(tt, S, Inv);
     }
     if (out_.score) score<kRV, kU>(A, tt, sc_);
-    if (any_tiny && (want_mean || out_.score)) tiny_pass<kRV, DIM, kU>(S, Tiny, A, want_mean);
+    if (any_tiny && (want_mean || out_.score) && tiny_needed<kRV, DIM, kU>(Tiny, want_mean))
+      tiny_pass<kRV, DIM, kU>(S, Tiny, A, want_mean);
     if (full) normalise<kRV>(tf_, S, Inv);
     tt = tf_;
 
@@ -410,8 +427,9 @@ class SmallKernel {
     const D cut = L::dset(kTinyLog), low = L::dset(-746.0);
     const size_t K = K_;
     for (int v = 0; v < kRV; ++v) S[v] = Tiny[v] = L::dzero();
-    for (size_t k = 0; k < K; ++k) {
-      for (int v = 0; v < kRV; ++v) {
+    // one row vector at a time (the exps of successive components overlap; fewer live registers)
+    for (int v = 0; v < kRV; ++v) {
+      for (size_t k = 0; k < K; ++k) {
         const size_t o = k * RN + v * N;
         const D d = L::dsub(L::dload(lt + o), M[v]);
         L::dstore(lt + o, d);
@@ -540,6 +558,50 @@ class SmallKernel {
       }
     }
     wsum<kRV>(cg, out);
+  }
+
+  // Whether tiny_pass can change any output of the tile. Its sum over the components left out
+  // (r_k < 2^-894) is bounded per lane by K (2^-894 max_k |m_kj| + 2^-1074) for the mean (the
+  // 2^-1074: its rounding of each term to the subnormal grid), with |m_kj| <= |mu| + g (|x| +
+  // a |mu|), and K (2^-894 (|x| + a |mu|) / C + 2^-1074) for the score. Where that is below half
+  // an ulp of every main sum (at least |out| 2^-53), out + sum 2^-900 rounds to out: the same
+  // bits without the pass (the bound is taken with a margin of 2x for its own rounding). Shared
+  // levels only.
+  template <int kRV, int DIM, bool kU>
+  bool tiny_needed(D* Tiny, bool want_mean) const {
+    if (!kU || (g_test_flags & 1)) return true;
+    constexpr size_t RN = kRV * N;
+    const size_t dim = DIM ? static_cast<size_t>(DIM) : dim_;
+    const double Kd = static_cast<double>(K_), am = key_a_ * mumax_;
+    bool any = false;
+    for (int v = 0; v < kRV; ++v) {
+      if (!L::dany(Tiny[v])) continue;
+      D xm = L::dzero(), dmin = L::dset(kInf), smin = L::dset(kInf);
+      for (size_t j = 0; j < dim; ++j) {
+        const size_t o = j * RN + v * N;
+        xm = L::dmax(xm, L::dabs(L::dload(xw_ + o)));
+        if (want_mean) dmin = L::dmin(dmin, L::dabs(L::dload(dm_ + o)));
+        if (out_.score) smin = L::dmin(smin, L::dabs(L::dload(sc_ + o)));
+      }
+      const D ex = L::dadd(xm, L::dset(am));  // bounds |x_j - a mu_kj|
+      // In units of 2^-894 (no subnormal intermediate: each costs an assist): the grid term
+      // K 2^-1074 is covered by K 2^-128, and |out| 2^-54 is |out| 2^840.
+      const D up = L::dset(0x1p840), grid = L::dset(Kd * 0x1p-128);
+      // safe where bound < |out| 2^-54 (false for a NaN or infinite bound)
+      D safe = L::dlt(L::dzero(), L::dset(1.0));  // all lanes
+      if (want_mean) {
+        const D bm = L::dfma(L::dset(Kd), L::dfma(L::dset(gmax_), ex, L::dset(mumax_)), grid);
+        safe = L::dand(safe, L::dlt(bm, L::dmul(dmin, up)));
+      }
+      if (out_.score) {
+        const D bs = L::dfma(L::dset(Kd * icmax_), ex, grid);
+        safe = L::dand(safe, L::dlt(bs, L::dmul(smin, up)));
+      }
+      const D need = L::dandnot(safe, L::dlt(L::dzero(), L::dset(1.0)));
+      Tiny[v] = L::dand(Tiny[v], need);
+      any = any || L::dany(Tiny[v]);
+    }
+    return any;
   }
 
   // The components left out of tt by pass B (0 < t_k, l_k - m <= kTinyLog), by the scalar
@@ -809,6 +871,7 @@ class SmallKernel {
       *dm_, *sc_, *dmt_, *sct_;
   bool key_valid_ = false;
   double key_a_ = 0, key_s_ = 0, xlim_ = 0;
+  double mumax_ = 0, gmax_ = 0, icmax_ = 0;  // max |mu_kj|; max g_k and 1 / C_k of the shared level
 };
 
 template <class L, typename T>

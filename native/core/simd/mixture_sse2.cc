@@ -100,6 +100,20 @@ struct LSse2 {
   static void store_block2(double* out, size_t stride, const D* c) { store_block(out, stride, c); }
   static void store_block2(float* out, size_t stride, const D* c) { store_block(out, stride, c); }
 
+  // c[j][r] = double(in[r * stride + j]) for r, j < 2.
+  static void load_block(const double* in, size_t stride, D* c) {
+    const __m128d r0 = _mm_loadu_pd(in), r1 = _mm_loadu_pd(in + stride);
+    c[0] = _mm_unpacklo_pd(r0, r1);
+    c[1] = _mm_unpackhi_pd(r0, r1);
+  }
+  static void load_block(const float* in, size_t stride, D* c) {
+    const __m128 r0 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in)));
+    const __m128 r1 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in + stride)));
+    const __m128 t = _mm_unpacklo_ps(r0, r1);  // r0j0 r1j0 r0j1 r1j1
+    c[0] = _mm_cvtps_pd(t);
+    c[1] = _mm_cvtps_pd(_mm_movehl_ps(t, t));
+  }
+
   static F fzero() { return _mm_setzero_ps(); }
   static F fload(const float* p) { return _mm_load_ps(p); }
   static F fbroadcast(const float* p) { return _mm_set1_ps(*p); }
@@ -109,7 +123,8 @@ struct LSse2 {
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::row_work, &mixlanes::dynamic_split,
                                 &mixlanes::rows<LSse2, double>,
-                                &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>};
+                                &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>,
+                                &mixlanes::g_test_flags};
 
 }  // namespace
 
