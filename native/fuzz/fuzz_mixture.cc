@@ -357,6 +357,30 @@ void fuzz_case(const Case& c) {
   }
 }
 
+// TWEEDIE_FUZZ_DUMP=1: the decoded case as JSON on stderr (for a standalone reproducer).
+void dump(const Case& c) {
+  static const bool on = [] {
+    const char* v = std::getenv("TWEEDIE_FUZZ_DUMP");
+    return v != nullptr && v[0] == '1';
+  }();
+  if (!on) return;
+  auto arr = [](const char* name, const std::vector<double>& v, bool last = false) {
+    std::fprintf(stderr, "  \"%s\": [", name);
+    for (size_t i = 0; i < v.size(); ++i) std::fprintf(stderr, "%s%.17g", i ? ", " : "", v[i]);
+    std::fprintf(stderr, "]%s\n", last ? "" : ",");
+  };
+  std::fprintf(stderr, "{\n  \"K\": %zu, \"dim\": %zu, \"rows\": %zu, \"float32\": %s, \"large\": %s,\n", c.K, c.dim, c.rows,
+               c.f32 ? "true" : "false", c.large ? "true" : "false");
+  std::fprintf(stderr, "  \"shift_x\": %zu, \"shift_out\": %zu, \"subset\": %u,\n", c.shift_x, c.shift_out, c.mask);
+  arr("means", c.means);
+  arr("variances", c.variances);
+  arr("weights", c.weights);
+  arr("alpha", c.alpha);
+  arr("sigma", c.sigma);
+  arr("x", c.x, true);
+  std::fprintf(stderr, "}\n");
+}
+
 // Open findings (native/fuzz/regressions/fuzz_mixture/open/). With TWEEDIE_FUZZ_SKIP_OPEN=1 (what
 // npm run fuzz sets unless --include-open) inputs that could hit one of them are skipped, so that
 // a run looks for other failures instead of finding the same one again; the open inputs are
@@ -384,6 +408,29 @@ bool hits_open_finding(const Case& c) {
         const double C = a * a * m.var(k, j) + s * s;
         if (!std::isfinite((c.x[b * c.dim + j] - a * c.means[k * c.dim + j]) / C)) return true;
       }
+    // condition-first-order-near-ties (the oracle, not the kernel): two components whose log
+    // densities l_k differ, but by less than the rounding error of computing them (about
+    // (dim + 2) u sum_j |terms|), have responsibilities that rounding decides; the twin rule's
+    // condition sum r_k (1 + L_k + Lbar) is a first-order bound and gives a component with
+    // r_k = 0 no tolerance at all, though the reference or a vector level can give it 1/6
+    // (native/test/mixture_condition.h)
+    std::vector<double> l(c.K), L(c.K);
+    size_t top = 0;
+    for (size_t k = 0; k < c.K; ++k) {
+      double acc = c.weights[k] > 0 ? std::log(c.weights[k]) : -HUGE_VAL, mag = std::fabs(acc);
+      for (size_t j = 0; j < c.dim && c.weights[k] > 0; ++j) {
+        const double C = a * a * m.var(k, j) + s * s, e = c.x[b * c.dim + j] - a * c.means[k * c.dim + j];
+        const double t1 = std::log(2 * M_PI * C), t2 = e * e / C;
+        acc -= 0.5 * (t1 + t2);
+        mag += 0.5 * (std::fabs(t1) + t2);
+      }
+      l[k] = acc;
+      L[k] = mag;
+      if (l[k] > l[top]) top = k;
+    }
+    const double eps = 4 * static_cast<double>(c.dim + 2) * 0x1p-53;
+    for (size_t k = 0; k < c.K; ++k)
+      if (k != top && l[k] != l[top] && l[top] - l[k] <= eps * (L[k] + L[top])) return true;
   }
   return false;
 }
@@ -397,6 +444,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Case c;
   c.large = in.rare(1024);
   if (!decode(in, &c)) return 0;
+  dump(c);
   if (hits_open_finding(c)) return 0;
   g_case = &c;
   if (c.f32) fuzz_case<float>(c);
