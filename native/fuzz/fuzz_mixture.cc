@@ -392,22 +392,9 @@ bool hits_open_finding(const Case& c) {
     return v != nullptr && v[0] == '1';
   }();
   if (!skip) return false;
-  double mumax = 0;
-  for (double m : c.means) mumax = std::fmax(mumax, std::fabs(m));
   const mixture_condition::Model m{c.K, c.dim, c.means.data(), c.variances.data(), c.variances.size(), c.weights.data()};
   for (size_t b = 0; b < c.unique; ++b) {
     const double a = c.a(b), s = c.s(b);
-    // score-nan-alpha0-dense-rows: the dense rows' score in product form,
-    // a sum_k (r_k / C_k) mu_kj - (sum_k r_k / C_k) x_j, overflows in the sum at alpha = 0 and
-    // gives 0 * inf (simd/mixture_lanes.h, dense_mean_score: its guard scales mumax by alpha)
-    if (a == 0 && mumax / (s * s) * static_cast<double>(c.K) >= 1e300) return true;
-    // score-nan-small-tile-zero-r: r_k = 0 times an overflowing (x_j - a mu_kj) / C_kj
-    // (simd/mixture_lanes.h, small_score_block)
-    for (size_t k = 0; k < c.K; ++k)
-      for (size_t j = 0; j < c.dim; ++j) {
-        const double C = a * a * m.var(k, j) + s * s;
-        if (!std::isfinite((c.x[b * c.dim + j] - a * c.means[k * c.dim + j]) / C)) return true;
-      }
     // condition-first-order-near-ties (the oracle, not the kernel): two components whose log
     // densities l_k differ, but by less than the rounding error of computing them (about
     // (dim + 2) u sum_j |terms|), have responsibilities that rounding decides; the twin rule's
