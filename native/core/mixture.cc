@@ -25,8 +25,11 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kMinWorkPerPart = 1 << 16;
 // The same for the vector path, which does that work several times faster.
 constexpr size_t kMinVectorWorkPerPart = 1 << 18;
-// Paths that take rows in dynamic chunks (MixtureVectorTable::dynamic_split): about this many
-// chunks per part, of at least this much work (and whole 16-row tiles).
+// Paths that take rows in dynamic chunks (MixtureVectorTable::dynamic_split, the rows-in-lanes
+// kernel): at least this much work per part (about 70 us: waking a thread and sharing the rows
+// costs more below; 1024 x 8 x 2 is one part), about this many chunks per part, of at least
+// this much work (and whole 16-row tiles).
+constexpr size_t kMinDynamicWorkPerPart = 1 << 21;
 constexpr size_t kChunksPerPart = 8;
 constexpr size_t kMinChunkWork = 1 << 16;
 
@@ -317,9 +320,10 @@ struct VectorPlan {
 bool vector_plan(const MixtureVectorTable& t, size_t rows, const MixtureModel& model, bool f32, VectorPlan* plan) {
   const size_t K = model.components, dim = model.dim;
   const size_t work = t.row_work(K, dim, model.variances_length);
-  size_t parts = part_count_for(rows, work, kMinVectorWorkPerPart);
+  const bool dynamic = t.dynamic_split(K, dim, model.variances_length);
+  size_t parts = part_count_for(rows, work, dynamic ? kMinDynamicWorkPerPart : kMinVectorWorkPerPart);
   size_t chunk = (rows + parts - 1) / parts, chunk_rows = 0;
-  if (parts > 1 && t.dynamic_split(K, dim, model.variances_length)) {
+  if (parts > 1 && dynamic) {
     const size_t min_rows = work >= kMinChunkWork ? 1 : kMinChunkWork / (work == 0 ? 1 : work);
     const size_t want = (rows + kChunksPerPart * parts - 1) / (kChunksPerPart * parts);
     chunk_rows = (want > min_rows ? want : min_rows);

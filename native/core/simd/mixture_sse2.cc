@@ -107,8 +107,9 @@ struct LSse2 {
     c[1] = _mm_unpackhi_pd(r0, r1);
   }
   static void load_block(const float* in, size_t stride, D* c) {
-    const __m128 r0 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in)));
-    const __m128 r1 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in + stride)));
+    // (two floats by an unaligned 64-bit load)
+    const __m128 r0 = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in)));
+    const __m128 r1 = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + stride)));
     const __m128 t = _mm_unpacklo_ps(r0, r1);  // r0j0 r1j0 r0j1 r1j1
     c[0] = _mm_cvtps_pd(t);
     c[1] = _mm_cvtps_pd(_mm_movehl_ps(t, t));
