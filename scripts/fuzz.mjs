@@ -21,6 +21,8 @@ const usage = `usage: npm run fuzz -- [seconds] [harness...] [options]
   --smoke             the npm test run: replay the regressions, fuzz 5 s per harness
   --runs N            stop each fuzzing process after N executions (no time limit unless seconds is given)
   --jobs N            N fuzzing processes per harness at once (libFuzzer -jobs=N -workers=N)
+  --keep-going        do not stop at a finding: libFuzzer's fork mode (-fork=<jobs> -ignore_crashes=1 ...),
+                      every failing input is collected (about half the exec/s of a plain run on fuzz_mixture)
   --merge             add the new units that bring coverage to native/fuzz/corpus/<harness> (-merge=1)
   --minimize-corpus   rewrite native/fuzz/corpus/<harness> as a minimal set with the same coverage
   --replay            only build, replay the regressions and run the corpus once (no fuzzing)
@@ -55,7 +57,7 @@ const maxLen = valueOf('--max-len') ?? 4096;
 const passthrough = argv.filter((a) => /^-[a-z_]+=/.test(a));
 const flags = new Set(argv.filter((a) => a.startsWith('--')));
 for (const f of flags) {
-  if (!['--smoke', '--merge', '--minimize-corpus', '--replay', '--nice', '--include-open'].includes(f)) {
+  if (!['--smoke', '--merge', '--minimize-corpus', '--replay', '--nice', '--include-open', '--keep-going'].includes(f)) {
     console.error(`unknown option ${f}\n${usage}`);
     process.exit(2);
   }
@@ -177,21 +179,33 @@ const dropRare = (h, dir) => {
   return dropped;
 };
 
-// Minimises a crashing input and saves it as a regression; returns the saved path.
+// What a failing input reports: the harness's own message or the sanitizer's summary, without
+// the numbers (two inputs that fail the same way have the same signature).
+const signature = (exe, input) => {
+  const res = run(exe, ['-timeout=60', '-rss_limit_mb=4096', input], { env: fuzzEnv });
+  const line = res.stderr.split('\n').find((l) => /^fuzz_\w+: /.test(l) || /^SUMMARY: /.test(l)) ?? `exit ${res.status}`;
+  return line.replace(/ at [^,]*, element \d+: .*$/, '').replace(/0x[0-9a-f]+|\d+/g, '#');
+};
+
+// Minimises a crashing input and saves it as a regression; returns the saved paths. libFuzzer's
+// minimiser keeps any crash, not the same one: when the smallest input fails another way, both
+// inputs are saved (two findings).
 const saveFinding = (h, exe, artifact) => {
   const kind = basename(artifact).replace(/-.*$/, '');
   const dir = join('native/fuzz/regressions', h);
   mkdirSync(dir, { recursive: true });
-  let input = artifact;
-  if (kind === 'crash') {
-    const min = `${artifact}.min`;
-    run(exe, ['-minimize_crash=1', '-max_total_time=60', `-exact_artifact_path=${min}`, `-max_len=${maxLen}`, artifact], { env: fuzzEnv });
-    if (existsSync(min)) input = min;
-  }
-  const bytes = readFileSync(input);
-  const dest = join(dir, `${kind}-${createHash('sha1').update(bytes).digest('hex').slice(0, 12)}`);
-  copyFileSync(input, dest);
-  return dest;
+  const save = (input) => {
+    const bytes = readFileSync(input);
+    const dest = join(dir, `${kind}-${createHash('sha1').update(bytes).digest('hex').slice(0, 12)}`);
+    copyFileSync(input, dest);
+    return dest;
+  };
+  if (kind !== 'crash') return [save(artifact)];
+  const min = `${artifact}.min`;
+  run(exe, ['-minimize_crash=1', '-max_total_time=60', `-exact_artifact_path=${min}`, `-max_len=${maxLen}`, artifact], { env: fuzzEnv });
+  if (!existsSync(min)) return [save(artifact)];
+  if (signature(exe, min) === signature(exe, artifact)) return [save(min)];
+  return [save(artifact), save(min)];
 };
 
 const failedHarnesses = new Set();
@@ -247,12 +261,15 @@ for (const h of harnesses) {
   const opts = ['-print_final_stats=1', '-rss_limit_mb=4096', '-timeout=60', `-max_len=${maxLen}`, `-artifact_prefix=${artifacts}/`];
   if (seconds > 0) opts.push(`-max_total_time=${seconds}`);
   if (runs !== undefined) opts.push(`-runs=${runs}`);
-  if (jobs > 1) opts.push(`-jobs=${jobs}`, `-workers=${jobs}`);
+  const keepGoing = flags.has('--keep-going');
+  if (keepGoing) opts.push(`-fork=${jobs}`, '-ignore_crashes=1', '-ignore_timeouts=1', '-ignore_ooms=1');
+  else if (jobs > 1) opts.push(`-jobs=${jobs}`, `-workers=${jobs}`);
   opts.push(...passthrough);
   const fuzzArgs = [...opts, newUnits, resolve(corpus)];
-  const logFile = join(logDir, jobs > 1 ? 'fuzz-<n>.log' : 'fuzz.log');
+  const perJobLogs = jobs > 1 && !keepGoing;
+  const logFile = join(logDir, perJobLogs ? 'fuzz-<n>.log' : 'fuzz.log');
   console.log(`${h}: ${[...nice, exe, ...fuzzArgs].join(' ')}\n${h}: output in ${logFile}`);
-  const out = openSync(join(logDir, jobs > 1 ? 'jobs.log' : 'fuzz.log'), 'w');
+  const out = openSync(join(logDir, perJobLogs ? 'jobs.log' : 'fuzz.log'), 'w');
   const cpu0 = childCpu();
   const t0 = performance.now();
   // with -jobs each process writes its own log, fuzz-<n>.log, in the working directory
@@ -261,10 +278,18 @@ for (const h of harnesses) {
   const cpu = childCpu() - cpu0;
   closeSync(out);
   const logs = readdirSync(logDir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
-  const execs = sumStat(logs, 'number_of_executed_units');
+  // fork mode: the parent's last "#<executions>: cov: ..." line
+  const execs = keepGoing ? Number([...logs.matchAll(/^#(\d+): cov:/gm)].pop()?.[1] ?? 0) : sumStat(logs, 'number_of_executed_units');
   const found = readdirSync(artifacts).map((f) => join(artifacts, f));
-  const savedFindings = found.map((a) => saveFinding(h, exe, a));
-  if (res.status !== 0 || found.length) {
+  // one input per way of failing (--keep-going can collect many of the same)
+  const kinds = new Map();
+  for (const a of found) {
+    const sig = signature(exe, a);
+    if (!kinds.has(sig)) kinds.set(sig, a);
+  }
+  const savedFindings = [...kinds.values()].flatMap((a) => saveFinding(h, exe, a));
+  if (kinds.size) console.log(`${h}: ${found.length} failing inputs, ${kinds.size} way(s) of failing:\n  ${[...kinds.keys()].join('\n  ')}`);
+  if ((res.status !== 0 && !keepGoing) || found.length) {
     failedHarnesses.add(h);
     console.log(excerpt(logs));
     if (res.status !== 0 && !found.length) console.log(`${h}: the fuzzer exited with status ${res.status} and saved no input\n${logs.slice(-4000)}`);

@@ -418,6 +418,19 @@ bool hits_open_finding(const Case& c) {
     const double eps = 4 * static_cast<double>(c.dim + 2) * 0x1p-53;
     for (size_t k = 0; k < c.K; ++k)
       if (k != top && l[k] != l[top] && l[top] - l[k] <= eps * (L[k] + L[top])) return true;
+    // responsibility-sse2-small-tile-near-overflow: quadratics sum_j (x_j - a mu_kj)^2 / C_kj
+    // near the float64 maximum (sigma ~ 1e-150, components ~1e12 from the origin): SSE2 picks
+    // the wrong component (simd/mixture_lanes.h, small tiles; AVX2 and scalar are right)
+    for (size_t k = 0; k < c.K; ++k)
+      if (std::isfinite(l[k]) && L[k] >= 1e300) return true;
+    // variance-nan-mean-overflow: a component mean m_kj = mu_kj + (a v_kj / C_kj) e_kj that
+    // overflows makes |m_k - D|^2 = inf - inf in the variance, at every level, scalar included
+    // (mixture.cc Kernel::row; simd/mixture_lanes.h variance)
+    for (size_t k = 0; k < c.K; ++k)
+      for (size_t j = 0; j < c.dim; ++j) {
+        const double v = m.var(k, j), C = a * a * v + s * s, mu = c.means[k * c.dim + j];
+        if (!std::isfinite(mu + (a * v / C) * (c.x[b * c.dim + j] - a * mu))) return true;
+      }
   }
   return false;
 }
