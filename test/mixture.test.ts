@@ -387,6 +387,29 @@ describe(`GaussianMixture posterior (${tw.backend()} backend)`, () => {
     });
   });
 
+    it('a posterior mean or score term beyond the double range: inf where the true value is, never NaN', () => {
+      // fuzz finding variance-nan-mean-overflow: m = mu + (alpha v / C)(x - alpha mu) = 1e313
+      // rounds to Infinity, and the variance v sigma^2 / C = 1e-66 must not become inf - inf
+      const one = new tw.GaussianMixture({ dim: 1, means: [0], variances: 1e226 });
+      const p = one.posterior(Float64Array.of(1e232), { alpha: 1e-81, sigma: 1e-114 }, ALL);
+      expect(p.mean[0]).to.equal(Infinity);
+      expect(p.variance[0] / 1e-66).to.be.closeTo(1, 1e-13);
+      expect(p.score[0] / -1e168).to.be.closeTo(1, 1e-13);
+      // +inf and -inf score terms of two equally likely components (both quadratics overflow):
+      // the true score at x = 0 is 0, at 1e290 beyond the range
+      const two = tw.GaussianMixture.empirical([1e300, -1e300], 1);
+      const q = two.posterior(Float64Array.of(0, 1e290), { alpha: 1, sigma: 1e-150 }, ALL);
+      expect(Array.from(q.responsibilities)).to.deep.equal([0.5, 0.5, 1, 0]);
+      expect(q.score[0] === 0 && q.score[1] === Infinity, `score ${q.score}`).to.equal(true);
+      expect(Array.from(q.mean)).to.deep.equal([0, 1e300]);
+      expect(Array.from(q.variance)).to.deep.equal([Infinity, 0]);
+      // alpha mu beyond the range at a zero variance (gain 0): the mean is the point itself
+      const far = tw.GaussianMixture.empirical([Number.MAX_VALUE], 1);
+      const f = far.posterior(Float64Array.of(-4e90), { alpha: 5.7e9, sigma: 9e141 }, ALL);
+      expect(Array.from(f.mean)).to.deep.equal([Number.MAX_VALUE]);
+      expect(f.variance[0]).to.equal(0);
+    });
+
   describe('outputs and options', () => {
     const mix = new tw.GaussianMixture({ dim: 2, means: [0, 0, 1, 2], variances: [0.5, 2] });
     const x = Float64Array.of(0.3, 0.4, 1, 1, -2, 0);

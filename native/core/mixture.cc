@@ -36,11 +36,22 @@ constexpr size_t kMinChunkWork = 1 << 16;
 bool mul_ok(size_t a, size_t b, size_t* out) { return !__builtin_mul_overflow(a, b, out); }
 bool add_ok(size_t a, size_t b, size_t* out) { return !__builtin_add_overflow(a, b, out); }
 
-// Doubles one part needs: l, r, h, ic, g (K each) and acc_mean, acc_score, xr (dim each).
+// Doubles one part needs: l, r, h, ic, g (K each) and acc_mean, acc_score, xr, big_mean,
+// big_score (dim each).
 bool part_doubles(size_t components, size_t dim, size_t* n) {
   size_t a, b;
-  return mul_ok(components, 5, &a) && mul_ok(dim, 3, &b) && add_ok(a, b, n);
+  return mul_ok(components, 5, &a) && mul_ok(dim, 5, &b) && add_ok(a, b, n);
 }
+
+// Columns whose sums overflow are summed again scaled by 2^-1040, as two exact multiplications
+// by 2^-520 (2^1040 is not a double), with x - alpha mu formed from scaled operands (alpha mu
+// may overflow itself). A mean term is then below 2^993 (|gain (x - alpha mu)| <= gain |x| +
+// |mu|, gain < 2^1008 as sigma >= 1e-150); a scaled score term overflows only where the true
+// one is beyond 2^2064.
+constexpr double kDown = 0x1p-520;
+constexpr double kUp = 0x1p520;
+inline double scale_down(double v) { return v * kDown * kDown; }
+inline double scale_up(double v) { return v * kUp * kUp; }
 
 struct Workspace {
   double* l;          // l_k - m after pass 1
@@ -51,9 +62,29 @@ struct Workspace {
   double* acc_mean;   // sum_k r_k m_kj
   double* acc_score;  // sum_k r_k u_kj
   double* xr;         // the row in float64
+  double* big_mean;   // column j's mean sum scaled by 2^-1040 when it overflowed, else NaN
+  double* big_score;  // the same for the score
   bool cached;
   double cached_alpha, cached_sigma;
 };
+
+// A part's workspace in `base` (part_doubles of them).
+Workspace carve_workspace(double* base, size_t K, size_t dim) {
+  Workspace w;
+  w.l = base;
+  w.r = w.l + K;
+  w.h = w.r + K;
+  w.ic = w.h + K;
+  w.g = w.ic + K;
+  w.acc_mean = w.g + K;
+  w.acc_score = w.acc_mean + dim;
+  w.xr = w.acc_score + dim;
+  w.big_mean = w.xr + dim;
+  w.big_score = w.big_mean + dim;
+  w.cached = false;
+  w.cached_alpha = w.cached_sigma = 0;
+  return w;
+}
 
 class Kernel {
  public:
@@ -113,6 +144,77 @@ class Kernel {
       }
     }
     return mx + std::log(sum);
+  }
+
+  // Pass 2 again for the columns whose mean or score sum overflowed (fuzz finding
+  // variance-nan-mean-overflow): a component's term beyond the double range, or +inf and -inf
+  // from two components. Summed scaled (scale_down), only a true value beyond the range
+  // overflows, and the variance gets m_kj - D_j from the scaled sums instead of inf - inf.
+  void sum_big_columns(double a, double a2, double s2, Workspace& w) const {
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    for (size_t j = 0; j < dim_; ++j) {
+      w.big_mean[j] = std::isfinite(w.acc_mean[j]) ? kNaN : 0.0;
+      w.big_score[j] = std::isfinite(w.acc_score[j]) ? kNaN : 0.0;
+    }
+    for (size_t k = 0; k < K_; ++k) {
+      const double rk = w.r[k];
+      if (!(rk > 0)) continue;
+      const double* mu = means_ + k * dim_;
+      for (size_t j = 0; j < dim_; ++j) {
+        if (std::isnan(w.big_mean[j]) && std::isnan(w.big_score[j])) continue;
+        // (x - alpha mu) scaled, from scaled operands: alpha mu may itself overflow
+        const double es = scale_down(w.xr[j]) - a * scale_down(mu[j]);
+        double ic, m;
+        if (diag_) {
+          const double v = var_[k * dim_ + j];
+          ic = 1.0 / (a2 * v + s2);
+          m = scale_down(mu[j]) + a * v * ic * es;
+        } else {
+          ic = w.ic[k];
+          m = scale_down(mu[j]) + w.g[k] * es;
+        }
+        if (!std::isnan(w.big_mean[j])) w.big_mean[j] += rk * m;
+        if (!std::isnan(w.big_score[j])) w.big_score[j] += rk * (es * ic);
+      }
+    }
+    for (size_t j = 0; j < dim_; ++j) {
+      if (!std::isnan(w.big_mean[j])) w.acc_mean[j] = scale_up(w.big_mean[j]);
+      if (!std::isnan(w.big_score[j])) w.acc_score[j] = scale_up(w.big_score[j]);
+    }
+  }
+
+  // Pass 3 when some columns were summed scaled: their |m_kj - D_j|^2 are summed scaled by
+  // 2^-2080 and added at the end.
+  double variance_big_columns(double a, double a2, double s2, const Workspace& w) const {
+    double total = 0, total_big = 0;
+    for (size_t k = 0; k < K_; ++k) {
+      const double rk = w.r[k];
+      if (!(rk > 0)) continue;
+      const double* mu = means_ + k * dim_;
+      double d2 = 0, d2_big = 0, trv = 0;
+      for (size_t j = 0; j < dim_; ++j) {
+        const double e = w.xr[j] - a * mu[j];
+        double gain = diag_ ? 0.0 : w.g[k];
+        if (diag_) {
+          const double v = var_[k * dim_ + j];
+          const double ic = 1.0 / (a2 * v + s2);
+          gain = a * v * ic;
+          trv += v * s2 * ic;
+        }
+        if (std::isnan(w.big_mean[j])) {
+          const double d = mu[j] + gain * e - w.acc_mean[j];
+          d2 += d * d;
+        } else {
+          const double d = scale_down(mu[j]) + gain * (scale_down(w.xr[j]) - a * scale_down(mu[j])) - w.big_mean[j];
+          d2_big += d * d;
+        }
+      }
+      if (!diag_) trv = static_cast<double>(dim_) * (var_[k * vstride_] * s2 * w.ic[k]);
+      total += rk * (trv + d2);
+      total_big += rk * d2_big;
+    }
+    const double n = static_cast<double>(dim_);
+    return total / n + scale_up(scale_up(total_big / n));
   }
 
   template <typename T>
@@ -227,6 +329,9 @@ class Kernel {
         }
       }
     }
+    bool big = false;
+    for (size_t j = 0; j < dim_; ++j) big = big || !std::isfinite(w.acc_mean[j]) || !std::isfinite(w.acc_score[j]);
+    if (big) sum_big_columns(a, a2, s2, w);
     if (out.mean) {
       T* o = out.mean + b * dim_;
       for (size_t j = 0; j < dim_; ++j) o[j] = static_cast<T>(w.acc_mean[j]);
@@ -239,6 +344,10 @@ class Kernel {
 
     // Pass 3: trace of the posterior covariance as sum_k r_k (tr V_k + |m_k - D|^2): no
     // E[x^2] - E[x]^2 cancellation. V_kj = v_kj - alpha^2 v_kj^2 / C_kj = v_kj sigma^2 / C_kj.
+    if (big) {
+      out.variance[b] = static_cast<T>(variance_big_columns(a, a2, s2, w));
+      return;
+    }
     double total = 0;
     for (size_t k = 0; k < K; ++k) {
       const double rk = w.r[k];
@@ -354,17 +463,7 @@ struct ScalarRow {
   static void call(const void* self, size_t b, void* buffer) {
     const ScalarRow& s = *static_cast<const ScalarRow*>(self);
     double* base = static_cast<double*>(buffer);
-    Workspace w;
-    w.l = base;
-    w.r = w.l + s.K;
-    w.h = w.r + s.K;
-    w.ic = w.h + s.K;
-    w.g = w.ic + s.K;
-    w.acc_mean = w.g + s.K;
-    w.acc_score = w.acc_mean + s.dim;
-    w.xr = w.acc_score + s.dim;
-    w.cached = false;
-    w.cached_alpha = w.cached_sigma = 0;
+    Workspace w = carve_workspace(base, s.K, s.dim);
     s.kernel->row(b, s.x + b * s.dim, s.levels->alpha[b * s.levels->alpha_stride],
                   s.levels->sigma[b * s.levels->sigma_stride], w, *s.out);
   }
@@ -478,17 +577,7 @@ MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& mod
   const Kernel kernel(model);
   run_parts(static_cast<int>(parts), [&](int p) {
     double* base = buffer + static_cast<size_t>(p) * per_part;
-    Workspace w;
-    w.l = base;
-    w.r = w.l + K;
-    w.h = w.r + K;
-    w.ic = w.h + K;
-    w.g = w.ic + K;
-    w.acc_mean = w.g + K;
-    w.acc_score = w.acc_mean + dim;
-    w.xr = w.acc_score + dim;
-    w.cached = false;
-    w.cached_alpha = w.cached_sigma = 0;
+    Workspace w = carve_workspace(base, K, dim);
     const size_t begin = static_cast<size_t>(p) * chunk;
     const size_t end = begin + chunk < rows ? begin + chunk : rows;
     for (size_t b = begin; b < end; ++b) {

@@ -49,6 +49,13 @@ inline Cond condition(const Model& m, const double* x, double a, double s) {
   double mx = -inf;
   for (double v : l) mx = std::fmax(mx, v);
   std::vector<double> r(K);
+  // Every quadratic here overflowed (e e / C beyond the range: a kernel's own sum may just
+  // stay below it): rounding decides the responsibilities, as below at near-ties; r is then
+  // uniform over the components of nonzero weight, each able to take any share.
+  const bool all_overflow = mx == -inf;
+  if (all_overflow)
+    for (size_t k = 0; k < K; ++k) l[k] = m.weights[k] == 0 ? -inf : 0.0;
+  if (all_overflow) mx = 0;
   double S = 0;
   for (size_t k = 0; k < K; ++k) S += (r[k] = std::exp(l[k] - mx));
   for (double& v : r) v /= S;
@@ -56,7 +63,19 @@ inline Cond condition(const Model& m, const double* x, double a, double s) {
   for (size_t k = 0; k < K; ++k) Lbar += r[k] * L[k];
   Cond out;
   out.r.resize(K);
-  for (size_t k = 0; k < K; ++k) out.r[k] = r[k] * (1 + L[k] + Lbar);
+  // First order, capped at 1e12 (a tolerance of 1: any share; also keeps 0 * inf out)
+  for (size_t k = 0; k < K; ++k) out.r[k] = r[k] > 0 ? std::fmin(1e12, r[k] * (1 + L[k] + Lbar)) : 0.0;
+  // Beyond first order: where the rounding error of l_k and of the largest l (about
+  // eps (L_k + L_top)) reaches 1, a component can take up to exp(l_k - l_top + that error) of
+  // the weight whatever its r_k here (0 at near-ties between huge quadratics: rounding decides).
+  size_t top = 0;
+  for (size_t k = 1; k < K; ++k)
+    if (l[k] > l[top]) top = k;
+  const double eps = 4 * static_cast<double>(dim + 2) * 0x1p-53;
+  for (size_t k = 0; k < K; ++k) {
+    const double err = eps * (L[k] + L[top]);
+    if (l[k] > -inf && (err >= 1 || all_overflow)) out.r[k] = std::fmax(out.r[k], 1e12 * std::fmin(1.0, std::exp(l[k] - mx + err)));
+  }
   for (size_t k = 0; k < K; ++k) {
     if (r[k] > 0) {
       const double lr = l[k] - mx - std::log(S);

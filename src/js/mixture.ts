@@ -13,6 +13,15 @@ export { mixturePosteriorInWorker } from '../platform/index.js';
 /** log(2 pi), the same literal as kLog2Pi in mixture.cc. */
 const LOG_2PI = 1.8378770664093454835606594728112;
 
+/**
+ * Columns whose sums overflow are summed again scaled by 2^-1040, as two exact multiplications
+ * by 2^-520 (as mixture.cc's scale_down / scale_up; the bounds are given there).
+ */
+const DOWN = 2 ** -520;
+const UP = 2 ** 520;
+const scaleDown = (v: number): number => v * DOWN * DOWN;
+const scaleUp = (v: number): number => v * UP * UP;
+
 /** Scratch for one call (float64 throughout; x's dtype only on the final stores). */
 interface Workspace {
   l: Float64Array;
@@ -23,6 +32,10 @@ interface Workspace {
   accMean: Float64Array;
   accScore: Float64Array;
   xr: Float64Array;
+  /** Column j's mean sum scaled by 2^-1040 when it overflowed, else NaN. */
+  bigMean: Float64Array;
+  /** The same for the score. */
+  bigScore: Float64Array;
   cached: boolean;
   cachedAlpha: number;
   cachedSigma: number;
@@ -46,7 +59,7 @@ export function mixturePosterior(x: FloatArray, dim: number, means: Float64Array
   const w: Workspace = {
     l: new Float64Array(K), r: new Float64Array(K), h: new Float64Array(K), ic: new Float64Array(K),
     g: new Float64Array(K), accMean: new Float64Array(dim), accScore: new Float64Array(dim),
-    xr: new Float64Array(dim), cached: false, cachedAlpha: 0, cachedSigma: 0,
+    xr: new Float64Array(dim), bigMean: new Float64Array(dim), bigScore: new Float64Array(dim), cached: false, cachedAlpha: 0, cachedSigma: 0,
   };
   const aStep = alpha.length === 1 ? 0 : 1;
   const sStep = sigma.length === 1 ? 0 : 1;
@@ -103,6 +116,80 @@ export function mixturePosterior(x: FloatArray, dim: number, means: Float64Array
       }
     }
     return mx + Math.log(sum);
+  };
+
+  // Pass 2 again for the columns whose mean or score sum overflowed (a component's term beyond
+  // the double range, or +inf and -inf from two components); as sum_big_columns in mixture.cc.
+  const sumBigColumns = (a: number, a2: number, s2: number): void => {
+    const { r, xr, accMean, accScore, bigMean, bigScore } = w;
+    for (let j = 0; j < dim; j++) {
+      bigMean[j] = Number.isFinite(accMean[j]) ? NaN : 0;
+      bigScore[j] = Number.isFinite(accScore[j]) ? NaN : 0;
+    }
+    for (let k = 0; k < K; k++) {
+      const rk = r[k];
+      if (!(rk > 0)) continue;
+      const m0 = k * dim;
+      for (let j = 0; j < dim; j++) {
+        if (Number.isNaN(bigMean[j]) && Number.isNaN(bigScore[j])) continue;
+        const mu = means[m0 + j];
+        // (x - alpha mu) scaled, from scaled operands: alpha mu may itself overflow
+        const es = scaleDown(xr[j]) - a * scaleDown(mu);
+        let ic: number;
+        let m: number;
+        if (diag) {
+          const v = variances[m0 + j];
+          ic = 1.0 / (a2 * v + s2);
+          m = scaleDown(mu) + a * v * ic * es;
+        } else {
+          ic = w.ic[k];
+          m = scaleDown(mu) + w.g[k] * es;
+        }
+        if (!Number.isNaN(bigMean[j])) bigMean[j] += rk * m;
+        if (!Number.isNaN(bigScore[j])) bigScore[j] += rk * (es * ic);
+      }
+    }
+    for (let j = 0; j < dim; j++) {
+      if (!Number.isNaN(bigMean[j])) accMean[j] = scaleUp(bigMean[j]);
+      if (!Number.isNaN(bigScore[j])) accScore[j] = scaleUp(bigScore[j]);
+    }
+  };
+
+  // Pass 3 when some columns were summed scaled (variance_big_columns in mixture.cc).
+  const varianceBigColumns = (a: number, a2: number, s2: number): number => {
+    const { r, xr, accMean, bigMean } = w;
+    let total = 0;
+    let totalBig = 0;
+    for (let k = 0; k < K; k++) {
+      const rk = r[k];
+      if (!(rk > 0)) continue;
+      const m0 = k * dim;
+      let d2 = 0;
+      let d2Big = 0;
+      let trv = 0;
+      for (let j = 0; j < dim; j++) {
+        const mu = means[m0 + j];
+        const e = xr[j] - a * mu;
+        let gain = diag ? 0 : w.g[k];
+        if (diag) {
+          const v = variances[m0 + j];
+          const ic = 1.0 / (a2 * v + s2);
+          gain = a * v * ic;
+          trv += v * s2 * ic;
+        }
+        if (Number.isNaN(bigMean[j])) {
+          const d = mu + gain * e - accMean[j];
+          d2 += d * d;
+        } else {
+          const d = scaleDown(mu) + gain * (scaleDown(xr[j]) - a * scaleDown(mu)) - bigMean[j];
+          d2Big += d * d;
+        }
+      }
+      if (!diag) trv = dim * (variances[k * vstride] * s2 * w.ic[k]);
+      total += rk * (trv + d2);
+      totalBig += rk * d2Big;
+    }
+    return total / dim + scaleUp(scaleUp(totalBig / dim));
   };
 
   const { l, r, h, xr, accMean, accScore } = w;
@@ -218,11 +305,18 @@ export function mixturePosterior(x: FloatArray, dim: number, means: Float64Array
         }
       }
     }
+    let big = false;
+    for (let j = 0; j < dim; j++) big = big || !Number.isFinite(accMean[j]) || !Number.isFinite(accScore[j]);
+    if (big) sumBigColumns(a, a2, s2);
     if (mean !== null) for (let j = 0; j < dim; j++) mean[x0 + j] = accMean[j];
     if (score !== null) for (let j = 0; j < dim; j++) score[x0 + j] = -accScore[j];
     if (variance === null) continue;
 
     // Pass 3: trace of Cov[x0 | x_t] as sum_k r_k (tr V_k + |m_k - D|^2), V_kj = v_kj sigma^2 / C_kj.
+    if (big) {
+      variance[b] = varianceBigColumns(a, a2, s2);
+      continue;
+    }
     let total = 0;
     for (let k = 0; k < K; k++) {
       const rk = r[k];

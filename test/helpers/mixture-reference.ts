@@ -54,6 +54,14 @@ export function referenceRow(m: ReferenceModel, x: ArrayLike<number>, a: number,
   }
   let mx = -Infinity;
   for (let k = 0; k < K; k++) mx = Math.max(mx, l[k]);
+  // Every quadratic here overflowed (e e / C beyond the range: a kernel's own sum may just
+  // stay below it): rounding decides the responsibilities, as below at near-ties; r is then
+  // uniform over the components of nonzero weight, each able to take any share.
+  const allOverflow = mx === -Infinity;
+  if (allOverflow) {
+    for (let k = 0; k < K; k++) l[k] = weights[k] === 0 ? -Infinity : 0;
+    mx = 0;
+  }
   const r = new Float64Array(K);
   let S = 0;
   for (let k = 0; k < K; k++) {
@@ -61,11 +69,22 @@ export function referenceRow(m: ReferenceModel, x: ArrayLike<number>, a: number,
     S += r[k];
   }
   for (let k = 0; k < K; k++) r[k] /= S;
-  const logDensity = mx + Math.log(S);
+  const logDensity = allOverflow ? -Infinity : mx + Math.log(S);
   let Lbar = 0;
   for (let k = 0; k < K; k++) Lbar += r[k] * L[k];
   const condR = new Float64Array(K);
-  for (let k = 0; k < K; k++) condR[k] = r[k] * (1 + L[k] + Lbar);
+  // First order, capped at 1e12 (a tolerance of 1: any share; also keeps 0 * inf out)
+  for (let k = 0; k < K; k++) condR[k] = r[k] > 0 ? Math.min(1e12, r[k] * (1 + L[k] + Lbar)) : 0;
+  // Beyond first order: where the rounding error of l_k and of the largest l (about
+  // eps (L_k + L_top)) reaches 1, a component can take up to exp(l_k - l_top + that error) of
+  // the weight whatever its r_k here (0 at near-ties between huge quadratics: rounding decides).
+  let top = 0;
+  for (let k = 1; k < K; k++) if (l[k] > l[top]) top = k;
+  const eps = 4 * (dim + 2) * 2 ** -53;
+  for (let k = 0; k < K; k++) {
+    const err = eps * (L[k] + L[top]);
+    if (l[k] > -Infinity && (err >= 1 || allOverflow)) condR[k] = Math.max(condR[k], 1e12 * Math.min(1, Math.exp(l[k] - mx + err)));
+  }
 
   let entropy = 0;
   let condH = 0;

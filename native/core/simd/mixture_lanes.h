@@ -689,9 +689,9 @@ inline size_t row_work(size_t K, size_t dim, size_t vlen) {
 // double arrays, RN rows per tile.
 struct SmallLayout {
   size_t RN;
-  size_t o_lt, o_tt, o_tf, o_ts, o_wm;             // [K][RN]
-  size_t o_ph, o_phic, o_pic, o_pg, o_pff;         // per-lane level constants [K][RN]
-  size_t o_h, o_hic, o_ic, o_g, o_ff, o_mm, o_mn;  // [K]
+  size_t o_lt, o_tt, o_tf, o_ts, o_wm;      // [K][RN]
+  size_t o_ph, o_pic, o_pg, o_pff;          // per-lane level constants [K][RN]
+  size_t o_h, o_ic, o_g, o_ff, o_mm, o_mn;  // [K]
   size_t o_amu;                                    // [K][dim]
   size_t o_x, o_dm, o_sc, o_dmt, o_sct;            // [dim][RN]
   size_t total;
@@ -711,12 +711,10 @@ bool small_layout(size_t K, size_t dim, SmallLayout* sl) {
   sl->o_ts = s.take(kr, 8);
   sl->o_wm = s.take(kr, 8);
   sl->o_ph = s.take(kr, 8);
-  sl->o_phic = s.take(kr, 8);
   sl->o_pic = s.take(kr, 8);
   sl->o_pg = s.take(kr, 8);
   sl->o_pff = s.take(kr, 8);
   sl->o_h = s.take(K, 8);
-  sl->o_hic = s.take(K, 8);
   sl->o_ic = s.take(K, 8);
   sl->o_g = s.take(K, 8);
   sl->o_ff = s.take(K, 8);
@@ -987,6 +985,11 @@ class Driver {
       if (st.done) continue;
       if (lay_.diag || !st.dense || !lay_.mean_gemm) direct_mean_score(i, want_mean, out_.score != nullptr);
       else if (out_.score && st.score_direct) direct_mean_score(i, false, true);
+      if (!finite_mean_score(i, want_mean)) {
+        // A sum overflowed: the scalar reference sums such columns scaled, for this row alone.
+        p_.scalar_row.fn(p_.scalar_row.self, c0 + i, p_.scalar_workspace);
+        continue;
+      }
       write_mean_score(i, c0 + i);
       if (out_.variance) variance(i, c0 + i);
     }
@@ -1378,6 +1381,19 @@ class Driver {
 
   // The x coefficient of a dense row's mean or score (kept in mlo: not needed after the screen).
   double& xcoef(size_t i) { return rows_[i].mlo; }
+
+  bool finite_mean_score(size_t i, bool want_mean) const {
+    bool ok = true;
+    if (want_mean) {
+      const double* am = am_ + i * dim_;
+      for (size_t j = 0; j < dim_; ++j) ok = ok && __builtin_isfinite(am[j]);
+    }
+    if (out_.score) {
+      const double* as = as_ + i * dim_;
+      for (size_t j = 0; j < dim_; ++j) ok = ok && __builtin_isfinite(as[j]);
+    }
+    return ok;
+  }
 
   void write_mean_score(size_t i, size_t b) {
     if (out_.mean) {

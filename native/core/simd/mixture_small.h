@@ -56,12 +56,10 @@ class SmallKernel {
     tf_ = at(lay.o_tf);
     ts_ = at(lay.o_ts);
     ph_ = at(lay.o_ph);
-    phic_ = at(lay.o_phic);
     pic_ = at(lay.o_pic);
     pg_ = at(lay.o_pg);
     pff_ = at(lay.o_pff);
     h_ = at(lay.o_h);
-    hic_ = at(lay.o_hic);
     ic_ = at(lay.o_ic);
     g_ = at(lay.o_g);
     ff_ = at(lay.o_ff);
@@ -173,7 +171,6 @@ class SmallKernel {
     gmax_ = icmax_ = 0;
     for (size_t k = 0; k < K_; ++k) {
       comp_params(k, a, s, &h_[k], &ic_[k], &g_[k], &ff_[k]);
-      hic_[k] = 0.5 * ic_[k];
       if (h_[k] != -kInf) {
         gmax_ = max_d(gmax_, g_[k]);
         icmax_ = max_d(icmax_, ic_[k]);
@@ -208,7 +205,6 @@ class SmallKernel {
         comp_params(k, av[r], sv[r], &h, &ic, &g, &ff);
         ph_[k * RN + r] = h;
         pic_[k * RN + r] = ic;
-        phic_[k * RN + r] = 0.5 * ic;
         pg_[k * RN + r] = g;
         pff_[k * RN + r] = ff;
       }
@@ -238,7 +234,6 @@ class SmallKernel {
     }
     // constants of component k for vector v: broadcast (shared level) or per lane
     auto H = [h = kU ? h_ : ph_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
-    auto HIC = [h = kU ? hic_ : phic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     auto IC = [h = kU ? ic_ : pic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     auto G = [h = kU ? g_ : pg_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     auto FF = [h = kU ? ff_ : pff_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
@@ -300,7 +295,8 @@ class SmallKernel {
             }
             q = L::dadd(s0, s1);
           }
-          const D l = L::dfnma(q, HIC(k, v), H(k, v));
+          // h - 0.5 (q ic) as the scalar reference: -inf exactly where its q ic overflows
+          const D l = L::dfnma(L::dmul(q, IC(k, v)), L::dset(0.5), H(k, v));
           L::dstore(lt + k * RN + v * N, l);
           M[v] = L::dmax(M[v], l);
         }
@@ -315,8 +311,8 @@ class SmallKernel {
       dead |= static_cast<unsigned>(L::dle_mask(M[v], L::dset(-kInf))) << (v * N);
       M[v] = L::dandnot(isdead, M[v]);
     }
-    const unsigned live = (nr == RN ? ~0u : (1u << nr) - 1) & ~dead & ((RN == 32 ? 0u : 1u << RN) - 1);
-    const bool fallback = (dead & ((nr == RN ? 0u : 1u << nr) - 1)) != 0;
+    unsigned live = (nr == RN ? ~0u : (1u << nr) - 1) & ~dead & ((RN == 32 ? 0u : 1u << RN) - 1);
+    bool fallback = (dead & ((nr == RN ? 0u : 1u << nr) - 1)) != 0;
     alignas(64) double mx[RN];
     for (int v = 0; v < kRV; ++v) L::dstore(mx + v * N, M[v]);
 
@@ -354,6 +350,28 @@ class SmallKernel {
       tiny_pass<kRV, DIM, kU>(S, Tiny, A, want_mean);
     if (full) normalise<kRV>(tf_, S, Inv);
     tt = tf_;
+
+    // Rows whose mean or score sums overflowed (a term beyond the double range) go to the
+    // scalar reference as well: it sums such columns scaled (mixture.cc, sum_big_columns).
+    if (want_mean || out_.score) {
+      const D big = L::dset(__DBL_MAX__);
+      constexpr unsigned kLanes = (1u << N) - 1;
+      unsigned finite = ~0u;
+      for (size_t j = 0; j < dim; ++j)
+        for (int v = 0; v < kRV; ++v) {
+          const size_t o = j * RN + v * N;
+          unsigned f = kLanes;
+          if (want_mean) f &= static_cast<unsigned>(L::dle_mask(L::dabs(L::dload(dm_ + o)), big));
+          if (out_.score) f &= static_cast<unsigned>(L::dle_mask(L::dabs(L::dload(sc_ + o)), big));
+          finite &= ~((kLanes & ~f) << (v * N));
+        }
+      const unsigned bad = live & ~finite;
+      if (bad) {
+        live &= ~bad;
+        dead |= bad;
+        fallback = true;
+      }
+    }
 
     if (out_.responsibilities) {
       for (size_t r = 0; r < nr; ++r) {
@@ -677,7 +695,6 @@ class SmallKernel {
     const size_t dim = dim_, K = K_;
     const double* X = xw_;
     auto H = [h = kU ? h_ : ph_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
-    auto HIC = [h = kU ? hic_ : phic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     auto IC = [h = kU ? ic_ : pic_](size_t k, int v) { return kU ? L::dset(h[k]) : L::dload(h + k * RN + v * N); };
     D A[kRV], A2[kRV], AA[kRV], XX[kRV], XN[kRV], M[kRV];
     for (int v = 0; v < kRV; ++v) {
@@ -728,19 +745,23 @@ class SmallKernel {
         for (int v = 0; v < kRV; ++v) {
           const D q = L::dadd(L::dsub(XX[v], L::dmul(A2[v], dots[k - k0][v])), L::dmul(AA[v], L::dset(mm[k])));
           const D h = H(k, v), ic = IC(k, v);
-          D l = L::dfnma(q, HIC(k, v), h);
+          D l = L::dfnma(L::dmul(q, ic), half, h);
           if (check) {
             const D big = L::dfma(A[v], L::dset(mn[k]), XN[v]);
             const D err = L::dmul(L::dmul(L::dmul(half, ic), chk), L::dmul(big, big));
             const D lw = L::dset(lws[k]);
             const D mag = L::dadd(L::dadd(L::dabs(lw), L::dabs(L::dsub(h, lw))),
                                   L::dmul(L::dmul(half, ic), L::dmax(q, L::dzero())));
-            const int ok = L::dle_mask(err, L::dmul(tiny, L::dadd(one, mag))) | L::deq_mask(h, ninf);
+            // (the bound capped at the largest double: where err and mag both overflow, the
+            // cross form's cancellation is unbounded, fuzz finding
+            // responsibility-sse2-small-tile-near-overflow)
+            const D bound = L::dmin(L::dmul(tiny, L::dadd(one, mag)), L::dset(__DBL_MAX__));
+            const int ok = L::dle_mask(err, bound) | L::deq_mask(h, ninf);
             if (ok != (1 << N) - 1) {
               alignas(64) double lb[N], hb[N], ib[N];
               L::dstore(lb, l);
               L::dstore(hb, h);
-              L::dstore(ib, HIC(k, v));
+              L::dstore(ib, ic);
               for (size_t c = 0; c < N; ++c) {
                 if (ok >> c & 1) continue;
                 const size_t rw = row[v * N + c];
@@ -750,7 +771,7 @@ class SmallKernel {
                   const double e = static_cast<double>(p_.x[rw * dim + jj]) - a * mk[jj];
                   qd = qd + e * e;
                 }
-                lb[c] = hb[c] - qd * ib[c];
+                lb[c] = hb[c] - 0.5 * (qd * ib[c]);
               }
               l = L::dload(lb);
             }
@@ -867,7 +888,7 @@ class SmallKernel {
   const double* mu_;
   const double* var_;
   const double* lw_;
-  double *lt_, *tt_, *tf_, *ts_, *wm_, *ph_, *phic_, *pic_, *pg_, *pff_, *h_, *hic_, *ic_, *g_, *ff_, *amu_, *mm_, *mn_, *xw_,
+  double *lt_, *tt_, *tf_, *ts_, *wm_, *ph_, *pic_, *pg_, *pff_, *h_, *ic_, *g_, *ff_, *amu_, *mm_, *mn_, *xw_,
       *dm_, *sc_, *dmt_, *sct_;
   bool key_valid_ = false;
   double key_a_ = 0, key_s_ = 0, xlim_ = 0;
