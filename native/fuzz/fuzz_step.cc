@@ -1,15 +1,19 @@
-// libFuzzer harness: the step kernel (lincomb_rows) at the scalar level and every vector level
+// libFuzzer harness: the step kernels. lincomb_rows at the scalar level and every vector level
 // against a plain reference loop written here from its definition (left-to-right float64
 // accumulation, one rounding, noise z rounded to T), bit for bit, for any shape, coefficients
 // (including non-finite), noise tag and stream ids (edges of the 32-bit words included), out of
 // place or in place over any one of the terms. Work per input is capped (terms x elements <=
 // 4096, dim mostly <= 20); about one input in 4096 has 2^15..1.5 * 2^16 elements and runs at 3
 // threads, so the call is split into 2 or 3 parts with split points inside rows. Every buffer
-// starts 0-7 elements past a 64-byte boundary and has guard elements after it.
+// starts 0-7 elements past a 64-byte boundary and has guard elements after it. Then copy_finite
+// (one code path for every level) on the first term with up to three elements made NaN or
+// infinite, for each pair of float32 / float64 types and in place: the index of the first
+// non-finite element, and the copy rounded once when there is none.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "../core/kernels.h"
@@ -46,6 +50,9 @@ struct Case {
   uint64_t seed = 0;
   uint32_t index_hi = 0;
   std::vector<uint32_t> words;
+  // copy_finite: the first term with these elements replaced by NaN, +inf or -inf
+  std::vector<size_t> bad_at;
+  std::vector<double> bad_value;
 };
 
 void decode(Input& in, Case* k, bool large) {
@@ -78,6 +85,12 @@ void decode(Input& in, Case* k, bool large) {
   k->index_hi = edge_u32(in);
   k->words.resize(2 * k->rows);
   for (uint32_t& w : k->words) w = edge_u32(in);
+  const int n_bad = in.range<int>(0, 3);
+  const double specials[3] = {NAN, HUGE_VAL, -HUGE_VAL};
+  for (int b = 0; b < n_bad; ++b) {
+    k->bad_at.push_back(in.range<size_t>(0, n - 1));
+    k->bad_value.push_back(specials[in.range<int>(0, 2)]);
+  }
 }
 
 // ---- checking (not instrumented) -------------------------------------------------------------
@@ -151,6 +164,38 @@ void check(const Case& k) {
     if (!t->guards_intact()) std::abort();
 }
 
+// copy_finite from U to T, out of place and (T = U) in place.
+template <typename T, typename U>
+void check_copy(const Case& k) {
+  const size_t n = k.rows * k.dim;
+  Shifted<U> src(n, k.shift);
+  for (size_t i = 0; i < n; ++i) src[i] = static_cast<U>(k.terms[0][i]);
+  size_t first = n;
+  for (size_t b = 0; b < k.bad_at.size(); ++b) {
+    src[k.bad_at[b]] = static_cast<U>(k.bad_value[b]);
+    first = k.bad_at[b] < first ? k.bad_at[b] : first;
+  }
+  std::vector<U> before(src.data(), src.data() + n);
+  Shifted<T> out(n, (k.shift + 3) % 8);
+  if (copy_finite(out.data(), src.data(), n) != first) std::abort();
+  if (first == n) {
+    for (size_t i = 0; i < n; ++i)
+      if (!fuzz::same(out[i], static_cast<T>(src[i]))) std::abort();
+  }
+  if (!out.guards_intact() || std::memcmp(before.data(), src.data(), n * sizeof(U)) != 0) std::abort();
+  if constexpr (std::is_same_v<T, U>) {
+    if (copy_finite(src.data(), src.data(), n) != first) std::abort();
+    if (std::memcmp(before.data(), src.data(), n * sizeof(U)) != 0 || !src.guards_intact()) std::abort();
+  }
+}
+
+template <typename T>
+void check_copies(const Case& k) {
+  set_thread_count(k.large ? 3 : 1);
+  check_copy<T, double>(k);
+  check_copy<T, float>(k);
+}
+
 FUZZ_UNCOVERED_END
 
 }  // namespace
@@ -163,5 +208,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   decode(in, &k, large);
   if (f64) check<double>(k);
   else check<float>(k);
+  if (f64) check_copies<double>(k);
+  else check_copies<float>(k);
   return 0;
 }
