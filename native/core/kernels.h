@@ -36,6 +36,14 @@ struct KernelTable {
   void (*pbm_words)(double* out, const uint32_t* words, size_t nblocks);
 };
 
+// The table's kernels for element type T (double or float).
+template <typename T>
+const TypedKernels<T>& kernels_for(const KernelTable& t);
+template <>
+inline const TypedKernels<double>& kernels_for<double>(const KernelTable& t) { return t.f64; }
+template <>
+inline const TypedKernels<float>& kernels_for<float>(const KernelTable& t) { return t.f32; }
+
 const KernelTable& scalar_kernels();
 #if defined(__x86_64__) || defined(_M_X64)
 const KernelTable& sse2_kernels();  // native/core/simd/sse2.cc, built when TWEEDIE_X86_SIMD

@@ -9,13 +9,6 @@ namespace {
 // Below this many elements a job runs on the calling thread: waking workers costs more.
 constexpr size_t kMinGrain = 1 << 15;
 
-template <typename T>
-const TypedKernels<T>& typed(const KernelTable& t);
-template <>
-const TypedKernels<double>& typed<double>(const KernelTable& t) { return t.f64; }
-template <>
-const TypedKernels<float>& typed<float>(const KernelTable& t) { return t.f32; }
-
 // Calls fn(row, e0, e1, flat) for each run of row `row`, columns [e0, e1), that meets the flat
 // range [begin, end) of a rows x dim array; flat = row * dim + e0.
 template <typename Fn>
@@ -36,7 +29,7 @@ inline void for_row_runs(size_t begin, size_t end, size_t dim, Fn fn) {
 
 template <typename T>
 void normal_fill(T* out, size_t n, uint64_t seed, uint64_t stream, uint64_t offset) {
-  const auto& k = typed<T>(active_kernels());
+  const auto& k = kernels_for<T>(active_kernels());
   parallel_for(n, kMinGrain, 4, [&](size_t begin, size_t end) {
     k.normal_fill(out + begin, end - begin, seed, stream, offset + begin);
   });
@@ -45,7 +38,7 @@ void normal_fill(T* out, size_t n, uint64_t seed, uint64_t stream, uint64_t offs
 template <typename T>
 void combine2_rows(T* out, const T* x, const T* y, size_t rows, size_t dim, RowCoefficients c) {
   if (rows == 0 || dim == 0) return;
-  const auto& k = typed<T>(active_kernels());
+  const auto& k = kernels_for<T>(active_kernels());
   parallel_for(rows * dim, kMinGrain, 8, [&](size_t begin, size_t end) {
     for_row_runs(begin, end, dim, [&](size_t row, size_t e0, size_t e1, size_t flat) {
       (void)e0;
@@ -58,7 +51,7 @@ template <typename T>
 void add_noise_rows(T* out, T* eps_out, const T* x0, size_t rows, size_t dim, RowCoefficients c,
                     uint64_t seed, const uint32_t* stream_words) {
   if (rows == 0 || dim == 0) return;
-  const auto& k = typed<T>(active_kernels());
+  const auto& k = kernels_for<T>(active_kernels());
   parallel_for(rows * dim, kMinGrain, 8, [&](size_t begin, size_t end) {
     for_row_runs(begin, end, dim, [&](size_t row, size_t e0, size_t e1, size_t flat) {
       const uint64_t stream =

@@ -15,13 +15,6 @@ constexpr size_t kMinGrain = 1 << 15;
 // Chunk of normals drawn at once by the noisy combination (on the stack).
 constexpr size_t kNoiseChunk = 512;
 
-template <typename T>
-const TypedKernels<T>& typed(const KernelTable& t);
-template <>
-const TypedKernels<double>& typed<double>(const KernelTable& t) { return t.f64; }
-template <>
-const TypedKernels<float>& typed<float>(const KernelTable& t) { return t.f32; }
-
 // One run with a compile-time term count, so that the loop over i vectorises (element-wise
 // IEEE operations in the reference's order: the same bits as the scalar loop). z, when given,
 // holds the run's normals already rounded to T.
@@ -64,7 +57,7 @@ void lincomb_run(T* out, const T* const* terms, int n_terms, const double* c, si
 template <typename T>
 void lincomb_noise_run(T* out, const T* const* terms, int n_terms, const double* c, size_t len, uint64_t seed,
                        uint64_t stream, uint64_t index0) {
-  const auto& k = typed<T>(active_kernels());
+  const auto& k = kernels_for<T>(active_kernels());
   T z[kNoiseChunk];
   const T* shifted[kMaxStepTerms];
   for (size_t i = 0; i < len; i += kNoiseChunk) {

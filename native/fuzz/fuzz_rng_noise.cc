@@ -108,13 +108,6 @@ void check_guards(const Shifted<T>& b) {
 }
 
 template <typename T>
-const TypedKernels<T>& typed(const KernelTable& t);
-template <>
-const TypedKernels<double>& typed<double>(const KernelTable& t) { return t.f64; }
-template <>
-const TypedKernels<float>& typed<float>(const KernelTable& t) { return t.f32; }
-
-template <typename T>
 void load(Shifted<T>* dst, const std::vector<double>& src) {
   for (size_t i = 0; i < src.size(); ++i) (*dst)[i] = static_cast<T>(src[i]);
 }
@@ -128,7 +121,7 @@ void table_checks(const Case& k) {
   Shifted<T> x(n, shift), y(n, shift);
   load(&x, k.x);
   load(&y, k.y);
-  const TypedKernels<T>& ref = typed<T>(scalar_kernels());
+  const TypedKernels<T>& ref = kernels_for<T>(scalar_kernels());
   Shifted<T> fill(n, shift), comb(n, shift), comb_x(n, shift), comb_y(n, shift), noised(n, shift), eps(n, shift),
       scratch(n, shift);
   ref.normal_fill(fill.data(), n, seed, stream, offset);
@@ -154,7 +147,7 @@ void table_checks(const Case& k) {
   Shifted<T> got(n, shift), got_eps(n, shift);
   for (SimdLevel level : fuzz::vector_levels()) {
     if (!set_simd_level(level)) std::abort();
-    const TypedKernels<T>& t = typed<T>(active_kernels());
+    const TypedKernels<T>& t = kernels_for<T>(active_kernels());
     t.normal_fill(got.data(), n, seed, stream, offset);
     check_equal(fill.data(), got.data(), n);
 
@@ -193,7 +186,7 @@ void driver_checks(const Case& k) {
   load(&y, k.y);
   const RowCoefficients coef{k.a.data(), k.per_row_a ? 1u : 0u, k.c.data(), k.per_row_c ? 1u : 0u};
 
-  const TypedKernels<T>& ref = typed<T>(scalar_kernels());
+  const TypedKernels<T>& ref = kernels_for<T>(scalar_kernels());
   Shifted<T> fill(n, shift), comb(n, shift), noised(n, shift), eps(n, shift);
   ref.normal_fill(fill.data(), n, k.seed, k.streams[0], k.offset);
   for (size_t r = 0; r < rows; ++r) {

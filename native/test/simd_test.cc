@@ -47,13 +47,6 @@ const KernelTable& table_of(SimdLevel level) {
   return t;
 }
 
-template <typename T>
-const TypedKernels<T>& typed(const KernelTable& t);
-template <>
-const TypedKernels<double>& typed<double>(const KernelTable& t) { return t.f64; }
-template <>
-const TypedKernels<float>& typed<float>(const KernelTable& t) { return t.f32; }
-
 // A buffer whose view starts `shift` elements (1 to 7) into a 64-byte aligned block (so never
 // vector aligned, and misaligned differently from its neighbours), with guard elements on both
 // sides that must stay untouched.
@@ -114,8 +107,8 @@ std::vector<uint64_t> offsets_for(size_t n) {
 
 template <typename T>
 void check_normal_fill(SimdLevel level) {
-  const TypedKernels<T>& ref = typed<T>(scalar_kernels());
-  const TypedKernels<T>& got = typed<T>(table_of(level));
+  const TypedKernels<T>& ref = kernels_for<T>(scalar_kernels());
+  const TypedKernels<T>& got = kernels_for<T>(table_of(level));
   size_t k = 0, failures = 0;
   for (size_t n : kSizes) {
     for (uint64_t offset : offsets_for(n)) {
@@ -143,8 +136,8 @@ void random_fill(T* p, size_t n, uint64_t* s) {
 
 template <typename T>
 void check_combine2(SimdLevel level) {
-  const TypedKernels<T>& ref = typed<T>(scalar_kernels());
-  const TypedKernels<T>& got = typed<T>(table_of(level));
+  const TypedKernels<T>& ref = kernels_for<T>(scalar_kernels());
+  const TypedKernels<T>& got = kernels_for<T>(table_of(level));
   uint64_t s = 99;
   for (size_t n : kSizes) {
     Guarded<T> x(n, 3), y(n, 2), want(n), have(n);
@@ -167,8 +160,8 @@ void check_combine2(SimdLevel level) {
 
 template <typename T>
 void check_noise_inline(SimdLevel level) {
-  const TypedKernels<T>& ref = typed<T>(scalar_kernels());
-  const TypedKernels<T>& got = typed<T>(table_of(level));
+  const TypedKernels<T>& ref = kernels_for<T>(scalar_kernels());
+  const TypedKernels<T>& got = kernels_for<T>(table_of(level));
   uint64_t s = 7;
   size_t k = 0;
   for (size_t n : kSizes) {
@@ -193,8 +186,8 @@ void check_noise_inline(SimdLevel level) {
 // Non-finite, signed-zero, subnormal and overflowing inputs go through the same arithmetic.
 template <typename T>
 void check_special_values(SimdLevel level) {
-  const TypedKernels<T>& ref = typed<T>(scalar_kernels());
-  const TypedKernels<T>& got = typed<T>(table_of(level));
+  const TypedKernels<T>& ref = kernels_for<T>(scalar_kernels());
+  const TypedKernels<T>& got = kernels_for<T>(table_of(level));
   const T inf = std::numeric_limits<T>::infinity();
   const T specials[] = {std::numeric_limits<T>::quiet_NaN(), inf, -inf, static_cast<T>(0.0), static_cast<T>(-0.0),
                         std::numeric_limits<T>::denorm_min(), -std::numeric_limits<T>::denorm_min(),
