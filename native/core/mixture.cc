@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <new>
 
@@ -411,7 +412,34 @@ MixtureStatus vector_posterior(const MixtureVectorTable& t, const T* x, size_t r
   return MixtureStatus::kOk;
 }
 
+// Whether p[0, n) is all finite: a value is NaN or infinite when its exponent field is all
+// ones, i.e. when (bits & exp) + 2^52 carries into the sign bit. Branch-free over blocks (the
+// loop vectorises at baseline flags), stopping at the first block that has one.
+bool range_finite(const double* p, size_t n) {
+  constexpr uint64_t kExp = 0x7ff0000000000000ULL, kOne = 0x0010000000000000ULL;
+  constexpr size_t kBlock = 4096;
+  for (size_t i0 = 0; i0 < n; i0 += kBlock) {
+    const size_t i1 = n - i0 < kBlock ? n : i0 + kBlock;
+    uint64_t acc = 0;
+    for (size_t i = i0; i < i1; ++i) {
+      uint64_t bits;
+      std::memcpy(&bits, p + i, sizeof bits);
+      acc |= (bits & kExp) + kOne;
+    }
+    if (acc >> 63) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+bool mixture_all_finite(const double* p, size_t n) {
+  std::atomic<bool> ok{true};
+  parallel_for(n, size_t(1) << 18, 8, [&](size_t begin, size_t end) {
+    if (!range_finite(p + begin, end - begin)) ok.store(false, std::memory_order_relaxed);
+  });
+  return ok.load(std::memory_order_relaxed);
+}
 
 MixtureStatus mixture_workspace_bytes(size_t rows, size_t components, size_t dim, size_t* bytes) {
   size_t per_part, total;
@@ -462,6 +490,8 @@ MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& mod
 template <typename T>
 MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
                                 const MixtureOutputs<T>& out, MixtureWorkspace* workspace) {
+  if (model.check_means && !mixture_all_finite(model.means, model.components * model.dim))
+    return MixtureStatus::kNotFinite;
   if (rows == 0) return MixtureStatus::kOk;
   MixtureWorkspace& ws = *workspace;
   if (const MixtureVectorTable* t = vector_table()) return vector_posterior(*t, x, rows, model, levels, out, ws);
