@@ -93,8 +93,9 @@ class MixtureWorkspace {
 
 // Computes the requested outputs for x [rows, dim] with the kernel of the active SIMD level.
 // Rows are split over the thread pool (statically, or in chunks that the threads take as they
-// finish); each row's arithmetic is the same whatever the split (and whatever other rows share
-// its vector tile), so results do not depend on the thread count. Small calls run on the
+// finish; few rows against many components: the float32 screen's components are shared out in
+// blocks first, then the rows); each row's arithmetic is the same whatever the split (and
+// whatever other rows share its vector tile), so results do not depend on the thread count. Small calls run on the
 // calling thread alone: below about 2^18 multiply-adds of the screen, or 2^19 K (dim + 16) for
 // the rows-in-lanes kernel (mixture.cc, row_work).
 // Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow,
