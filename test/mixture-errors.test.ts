@@ -229,5 +229,18 @@ describe('GaussianMixture bad input', () => {
       expectThrow({ 0: xs, 8: xs }, RangeError);
       expectThrow({ 7: new Float64Array(3) }, RangeError);
     });
+
+    it('a mean that is not finite: a RangeError naming the means before any output is written, also when a later argument is bad', function () {
+      if (!n) this.skip();
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const out = new Float64Array(4).fill(7);
+        expect(() => call({ 2: f64(0, 0, 1, bad), 8: out })).to.throw(RangeError, 'means must be finite');
+        expect(Array.from(out)).to.deep.equal([7, 7, 7, 7]);
+        // the means are checked before the variances, weights and levels (their errors come second)
+        expect(() => call({ 2: f64(bad, 0, 1, 1), 3: f64(-1) })).to.throw(RangeError, 'means must be finite');
+        expect(() => call({ 2: f64(bad, 0, 1, 1), 6: f64(0) })).to.throw(RangeError, 'means must be finite');
+        expect(() => call({ 0: new Float64Array(0), 2: f64(bad, 0, 1, 1), 8: new Float64Array(0) })).to.throw(RangeError, 'means must be finite');
+      }
+    });
   });
 });

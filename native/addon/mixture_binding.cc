@@ -3,6 +3,7 @@
 // direct call into the addon from reading or writing out of bounds or producing NaN from
 // out-of-range values.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <string>
@@ -26,26 +27,40 @@ struct PosteriorArgs {
   size_t dim = 0, rows = 0, components = 0;
 };
 
-bool all_finite(const ArrayArg& a) {
-  const double* p = static_cast<const double*>(a.data);
-  for (size_t i = 0; i < a.length; ++i) {
-    if (!std::isfinite(p[i])) return false;
+// Whether every element of a float64 (U = uint64_t) or float32 (U = uint32_t) array is
+// finite: NaN and infinities have an all-ones exponent field, where (bits & exp) + the
+// exponent's lowest bit carries into the sign bit. Branch-free over blocks (the loop
+// vectorises), stopping after the first block that has one.
+template <typename T, typename U>
+bool all_finite_as(const ArrayArg& a) {
+  static_assert(sizeof(T) == sizeof(U), "bit pattern type");
+  constexpr int kBits = 8 * sizeof(U);
+  constexpr U kExp = sizeof(U) == 8 ? U(0x7ff0000000000000ULL) : U(0x7f800000u);
+  constexpr U kOne = sizeof(U) == 8 ? U(0x0010000000000000ULL) : U(0x00800000u);
+  constexpr size_t kBlock = 4096;
+  const T* p = static_cast<const T*>(a.data);
+  for (size_t i0 = 0; i0 < a.length; i0 += kBlock) {
+    const size_t i1 = a.length - i0 < kBlock ? a.length : i0 + kBlock;
+    U acc = 0;
+    for (size_t i = i0; i < i1; ++i) {
+      U bits;
+      std::memcpy(&bits, p + i, sizeof bits);
+      acc |= (bits & kExp) + kOne;
+    }
+    if (acc >> (kBits - 1)) return false;
   }
   return true;
 }
 
-template <typename T>
-bool all_finite_as(const ArrayArg& a) {
-  const T* p = static_cast<const T*>(a.data);
-  for (size_t i = 0; i < a.length; ++i) {
-    if (!std::isfinite(p[i])) return false;
-  }
-  return true;
-}
+constexpr const char* kMeansNotFinite = "mixturePosterior: means must be finite";
 
 // Reads and checks mixturePosterior(x, dim, means, variances, logWeights, alpha, sigma,
 // responsibilities, mean, score, logDensity, entropy, variance); outputs may be null.
-bool read_posterior_args(const Napi::CallbackInfo& info, PosteriorArgs* p) {
+// With defer_means the finiteness of the means is left to the kernel (MixtureModel::check_means:
+// checked within its first pass where it can, before any output is written; see
+// check_status), except where a later check fails: then it is checked here first, so that
+// the error is the same as without defer_means.
+bool read_posterior_args(const Napi::CallbackInfo& info, PosteriorArgs* p, bool defer_means) {
   Napi::Env env = info.Env();
   if (!read_array(info, 0, "x", napi_float64_array, napi_float32_array, false, &p->x) ||
       !read_size(info, 1, "dim", &p->dim) ||
@@ -94,47 +109,55 @@ bool read_posterior_args(const Napi::CallbackInfo& info, PosteriorArgs* p) {
   }
 
   // Values: everything finite, variances >= 0, weights a distribution in the log domain.
-  if (!(p->x.type == napi_float64_array ? all_finite_as<double>(p->x) : all_finite_as<float>(p->x)))
+  if (!(p->x.type == napi_float64_array ? all_finite_as<double, uint64_t>(p->x) : all_finite_as<float, uint32_t>(p->x)))
     return throw_range(env, "mixturePosterior: x must be finite");
-  if (!all_finite(p->means)) return throw_range(env, "mixturePosterior: means must be finite");
+  const auto means_ok = [&] {
+    return tweedie::mixture_all_finite(static_cast<const double*>(p->means.data), p->means.length);
+  };
+  if (!defer_means && !means_ok()) return throw_range(env, kMeansNotFinite);
+  // a later check's error, unless a mean is not finite (the error checked before it)
+  const auto fail = [&](const char* what) {
+    return throw_range(env, defer_means && !means_ok() ? kMeansNotFinite : what);
+  };
   const double* v = static_cast<const double*>(p->variances.data);
   double vmax = 0;
   for (size_t i = 0; i < p->variances.length; ++i) {
     if (!(v[i] >= 0 && std::isfinite(v[i])))
-      return throw_range(env, "mixturePosterior: variances must be finite and >= 0");
+      return fail("mixturePosterior: variances must be finite and >= 0");
     if (v[i] > vmax) vmax = v[i];
   }
   const double* lw = static_cast<const double*>(p->log_weights.data);
   bool any_weight = false;
   for (size_t k = 0; k < K; ++k) {
     if (std::isnan(lw[k]) || lw[k] == HUGE_VAL)
-      return throw_range(env, "mixturePosterior: logWeights must not be NaN or +Infinity");
+      return fail("mixturePosterior: logWeights must not be NaN or +Infinity");
     if (std::isfinite(lw[k])) any_weight = true;
   }
-  if (!any_weight) return throw_range(env, "mixturePosterior: at least one log weight must be finite");
+  if (!any_weight) return fail("mixturePosterior: at least one log weight must be finite");
   const double* al = static_cast<const double*>(p->alpha.data);
   const double* sg = static_cast<const double*>(p->sigma.data);
   const size_t levels = p->alpha.length > p->sigma.length ? p->alpha.length : p->sigma.length;
   for (size_t i = 0; i < levels; ++i) {
     const double a = al[p->alpha.length == 1 ? 0 : i];
     const double s = sg[p->sigma.length == 1 ? 0 : i];
-    if (!(a >= 0 && std::isfinite(a))) return throw_range(env, "mixturePosterior: alpha must be finite and >= 0");
+    if (!(a >= 0 && std::isfinite(a))) return fail("mixturePosterior: alpha must be finite and >= 0");
     if (!(s >= tweedie::kMixtureMinSigma && std::isfinite(s)))
-      return throw_range(env, "mixturePosterior: sigma must be finite and >= 1e-150");
+      return fail("mixturePosterior: sigma must be finite and >= 1e-150");
     if (!(a * a * vmax + s * s <= tweedie::kMixtureMaxC))
-      return throw_range(env, "mixturePosterior: alpha^2 * variance + sigma^2 must be at most 1e300");
+      return fail("mixturePosterior: alpha^2 * variance + sigma^2 must be at most 1e300");
   }
   return true;
 }
 
 template <typename T>
-tweedie::MixtureStatus run_posterior(const PosteriorArgs& p) {
-  const tweedie::MixtureModel model{p.components,
-                                    p.dim,
-                                    static_cast<const double*>(p.means.data),
-                                    static_cast<const double*>(p.variances.data),
-                                    p.variances.length,
-                                    static_cast<const double*>(p.log_weights.data)};
+tweedie::MixtureStatus run_posterior(const PosteriorArgs& p, bool check_means) {
+  tweedie::MixtureModel model{p.components,
+                              p.dim,
+                              static_cast<const double*>(p.means.data),
+                              static_cast<const double*>(p.variances.data),
+                              p.variances.length,
+                              static_cast<const double*>(p.log_weights.data)};
+  model.check_means = check_means;
   const tweedie::MixtureLevels levels{static_cast<const double*>(p.alpha.data), p.alpha.length == 1 ? 0u : 1u,
                                       static_cast<const double*>(p.sigma.data), p.sigma.length == 1 ? 0u : 1u};
   auto ptr = [&](int i) { return p.outs[i].present ? static_cast<T*>(p.outs[i].data) : nullptr; };
@@ -149,6 +172,7 @@ bool check_status(Napi::Env env, tweedie::MixtureStatus status) {
       return throw_range(env, "mixturePosterior: the workspace size overflows (components and dim too large)");
     case tweedie::MixtureStatus::kNoMemory:
       return throw_range(env, "mixturePosterior: could not allocate the workspace");
+    case tweedie::MixtureStatus::kNotFinite: return throw_range(env, kMeansNotFinite);
   }
   return true;
 }
@@ -185,7 +209,8 @@ class PosteriorWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
-    status_ = args_.x.type == napi_float64_array ? run_posterior<double>(args_) : run_posterior<float>(args_);
+    // the means were checked when the call was made (read_posterior_args)
+    status_ = args_.x.type == napi_float64_array ? run_posterior<double>(args_, false) : run_posterior<float>(args_, false);
     if (status_ != tweedie::MixtureStatus::kOk) SetError("workspace");
   }
 
@@ -241,12 +266,15 @@ class PosteriorWorker : public Napi::AsyncWorker {
 Napi::Value MixturePosterior(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PosteriorArgs p;
-  if (!read_posterior_args(info, &p)) return env.Undefined();
+  if (!read_posterior_args(info, &p, true)) return env.Undefined();
   size_t bytes;
-  if (!check_status(env, tweedie::mixture_workspace_bytes(p.rows, p.components, p.dim, &bytes)))
-    return env.Undefined();
+  tweedie::MixtureStatus sized = tweedie::mixture_workspace_bytes(p.rows, p.components, p.dim, &bytes);
+  if (sized != tweedie::MixtureStatus::kOk &&
+      !tweedie::mixture_all_finite(static_cast<const double*>(p.means.data), p.means.length))
+    sized = tweedie::MixtureStatus::kNotFinite;  // the error checked first
+  if (!check_status(env, sized)) return env.Undefined();
   const tweedie::MixtureStatus status =
-      p.x.type == napi_float64_array ? run_posterior<double>(p) : run_posterior<float>(p);
+      p.x.type == napi_float64_array ? run_posterior<double>(p, true) : run_posterior<float>(p, true);
   check_status(env, status);
   return env.Undefined();
 }
@@ -293,7 +321,7 @@ Napi::Value MixtureFmaPeak(const Napi::CallbackInfo& info) {
 Napi::Value MixturePosteriorAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PosteriorArgs p;
-  if (!read_posterior_args(info, &p)) return env.Undefined();
+  if (!read_posterior_args(info, &p, false)) return env.Undefined();
   size_t bytes;
   if (!check_status(env, tweedie::mixture_workspace_bytes(p.rows, p.components, p.dim, &bytes)))
     return env.Undefined();

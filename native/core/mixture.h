@@ -30,6 +30,11 @@ struct MixtureModel {
   const double* variances;    // finite >= 0; length K*dim (diagonal), else K (per component), else 1 (shared)
   size_t variances_length;
   const double* log_weights;  // [K]; -inf for a zero weight, never NaN or +inf, at least one finite
+  // Whether mixture_posterior is to check that every mean is finite itself (split over the
+  // thread pool, or within the kernel's first pass over the means where the path allows it),
+  // before it writes any output: kNotFinite, nothing written, if one is not. When false the
+  // caller guarantees it.
+  bool check_means = false;
 };
 
 // Noise level of row r: alpha[r * alpha_stride], sigma[r * sigma_stride] (stride 0 broadcasts).
@@ -56,7 +61,11 @@ struct MixtureOutputs {
   T* variance;
 };
 
-enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2 };
+// kNotFinite: model.check_means was set and a mean is NaN or infinite.
+enum class MixtureStatus : int { kOk = 0, kSizeOverflow = 1, kNoMemory = 2, kNotFinite = 3 };
+
+// Whether every p[i], i < n, is finite (not NaN or infinite); split over the thread pool.
+bool mixture_all_finite(const double* p, size_t n);
 
 // Bytes of workspace one call with this shape needs at the current thread count (for any kind
 // of variances and either dtype), or kSizeOverflow when that does not fit in size_t.
@@ -84,12 +93,13 @@ class MixtureWorkspace {
 
 // Computes the requested outputs for x [rows, dim] with the kernel of the active SIMD level.
 // Rows are split over the thread pool (statically, or in chunks that the threads take as they
-// finish); each row's arithmetic is the same whatever the split (and whatever other rows share
-// its vector tile), so results do not depend on the thread count. Small calls run on the
+// finish; few rows against many components: the float32 screen's components are shared out in
+// blocks first, then the rows); each row's arithmetic is the same whatever the split (and
+// whatever other rows share its vector tile), so results do not depend on the thread count. Small calls run on the
 // calling thread alone: below about 2^18 multiply-adds of the screen, or 2^19 K (dim + 16) for
 // the rows-in-lanes kernel (mixture.cc, row_work).
-// Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow or
-// kNoMemory no output has been touched.
+// Workspace is allocated (without exceptions) before anything is written: on kSizeOverflow,
+// kNoMemory or kNotFinite no output has been touched.
 template <typename T>
 MixtureStatus mixture_posterior(const T* x, size_t rows, const MixtureModel& model, const MixtureLevels& levels,
                                 const MixtureOutputs<T>& out);

@@ -438,14 +438,17 @@ TEST(mixture_workspace_bytes_covers_the_vector_path) {
 
 TEST(mixture_vector_large_batches_identical_for_any_thread_count) {
   // Batches big enough to be split into parts at every thread count, on every path (small
-  // tiles, dense chunks, screened rows near a mean and spread rows), per-row noise levels.
+  // tiles, dense chunks, screened rows near a mean and spread rows), per-row noise levels
+  // (the last four: few rows against many components, which the screen's parts share out in
+  // blocks (mixture.cc, kCoopMaxRowsPerPart), the last block partial).
   LevelGuard guard;
   Rng g{4242};
   struct Shape {
     size_t K, dim, rows;
     int mode;
   };
-  const Shape shapes[] = {{8, 2, 20000, 0}, {64, 16, 700, 1}, {40, 48, 500, 4}, {100, 130, 90, 1}, {100, 130, 90, 4}};
+  const Shape shapes[] = {{8, 2, 20000, 0}, {64, 16, 700, 1}, {40, 48, 500, 4}, {100, 130, 90, 1}, {100, 130, 90, 4},
+                          {1000, 200, 40, 1}, {1000, 200, 40, 4}};
   for (const Shape& sh : shapes) {
     for (Kind kind : {kShared, kComponent, kDiagonal, kEmpirical}) {
       for (bool f32 : {false, true}) {
@@ -743,4 +746,48 @@ TEST(mixture_workspace_reused_across_calls) {
     }
   }
   CHECK(ws.size() > 0 && reinterpret_cast<uintptr_t>(ws.data()) % 64 == 0);
+}
+
+TEST(mixture_check_means_before_any_output) {
+  // MixtureModel::check_means: a NaN or infinite mean anywhere gives kNotFinite with no output
+  // written, on every path (the cooperative screen checks them as it streams them, the others
+  // before they start), at every level and thread count; finite means give the unchecked results.
+  LevelGuard guard;
+  Rng g{77};
+  const size_t shapes[][3] = {{8, 2, 300}, {64, 16, 200}, {100, 130, 5}, {1000, 200, 40}, {1000, 200, 300}, {3, 70, 4}};
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+    if (!simd_level_supported(level)) continue;
+    set_simd_level(level);
+    for (const auto& sh : shapes) {
+      for (int threads : {1, 2, 3}) {
+        set_thread_count(threads);
+        Case c = make_case(g, sh[0], sh[1], sh[2], static_cast<Kind>(g.below(4)), g.below(2) == 0, 1);
+        const Outs<float> fresh = run<float>(c);
+        std::vector<float> x(c.x.begin(), c.x.end());
+        const MixtureLevels levels{c.alpha.data(), c.alpha.size() == 1 ? 0u : 1u, c.sigma.data(),
+                                   c.sigma.size() == 1 ? 0u : 1u};
+        for (int which = 0; which < 4; ++which) {
+          std::vector<double> means = c.means;
+          const size_t at = which == 0 ? 0 : which == 1 ? means.size() - 1 : g.below(means.size());
+          if (which > 0) means[at] = which == 2 ? std::numeric_limits<double>::quiet_NaN() : (g.below(2) ? kInf : -kInf);
+          MixtureModel model{c.K, c.dim, means.data(), c.variances.data(), c.variances.size(), c.logw.data()};
+          model.check_means = true;
+          std::vector<float> mean(c.rows * c.dim, 7.0f), r(c.rows * c.K, 7.0f);
+          const MixtureOutputs<float> out{r.data(), mean.data(), nullptr, nullptr, nullptr, nullptr};
+          const MixtureStatus st = mixture_posterior(x.data(), c.rows, model, levels, out);
+          if (which == 0) {
+            CHECK(st == MixtureStatus::kOk && same_bits(mean, fresh.mean) && same_bits(r, fresh.r));
+          } else {
+            bool untouched = st == MixtureStatus::kNotFinite;
+            for (float v : mean) untouched = untouched && v == 7.0f;
+            for (float v : r) untouched = untouched && v == 7.0f;
+            if (!untouched)
+              std::fprintf(stderr, "    K=%zu dim=%zu rows=%zu %s %d threads: mean %zu not finite, status %d\n", sh[0],
+                           sh[1], sh[2], simd_level_name(level), threads, at, static_cast<int>(st));
+            CHECK(untouched);
+          }
+        }
+      }
+    }
+  }
 }

@@ -158,6 +158,7 @@ struct LAvx2 {
 };
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LAvx2>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::coop_block<LAvx2>,
                                 &mixlanes::rows<LAvx2, double>,
                                 &mixlanes::rows<LAvx2, float>, &mixlanes::exp_test<LAvx2>,
                                 &mixlanes::g_test_flags};

@@ -53,6 +53,20 @@ struct MixturePart {
   unsigned char* workspace;  // workspace_bytes(end - begin, ...) bytes, 64-byte aligned
   void* scalar_workspace;    // for scalar_row
   MixtureScalarRow scalar_row;
+  // Cooperative calls (coop_phase 1 or 2; 0: an ordinary part), for few rows against many
+  // components (MixtureVectorTable::coop_block): every part's workspace is sized for all
+  // coop_rows rows, part q's at coop_shared + q * coop_stride (coop_shared: part 0's).
+  // Phase 1: every part screens all the rows against the blocks of coop_block components it
+  // takes from next_chunk (block c: components [c coop_block, (c + 1) coop_block)), and, with
+  // check_means, sets *means_bad when a mean of its blocks is not finite. Phase 2 (after every
+  // part has finished phase 1): rows [begin, end) are finished from the screens of all parts.
+  // Which part screens which block changes no bit of any row.
+  int coop_phase;
+  int coop_parts;
+  size_t coop_rows, coop_block, coop_stride;
+  unsigned char* coop_shared;
+  bool check_means;
+  bool* means_bad;
 };
 
 struct MixtureVectorTable {
@@ -67,6 +81,9 @@ struct MixtureVectorTable {
   // path keeps no per-part state worth more than a few rows, and its workspace does not grow
   // with the rows of a part.
   bool (*dynamic_split)(size_t components, size_t dim, size_t variances_length);
+  // Components per block of a cooperative call (MixturePart::coop_phase) of this shape, or 0
+  // where the shape cannot take one (no float32 screen, or the rows do not fit one chunk).
+  size_t (*coop_block)(size_t rows, size_t components, size_t dim, size_t variances_length, bool f32);
   void (*rows_f64)(const MixturePart<double>& part);
   void (*rows_f32)(const MixturePart<float>& part);
   // Test hook: out[i] = exp(x[i]) for x[i] <= 0 by the level's vector exp.

@@ -251,32 +251,38 @@ void logs_array(double* l, const double* h, const double* q, const double* ic, s
 // ------------------------------------------------------------------------------------------
 // Row-level float64 kernels, vectorised over dim (fixed order: lanes, then the scalar tail).
 
-// sum_j x_j^2 and max_j |x_j|.
-template <class L>
-void norms(const double* x, size_t n, double* sumsq, double* maxabs) {
+// sum_j x_j^2 and max_j |x_j|; with kCheck also whether every x_j is finite (x - x is +0 for
+// a finite x and NaN otherwise, and NaN sticks in a sum), in the same pass.
+template <class L, bool kCheck = false>
+void norms(const double* x, size_t n, double* sumsq, double* maxabs, bool* finite = nullptr) {
   using D = typename L::D;
   constexpr size_t N = L::kD;
-  D s0 = L::dzero(), s1 = L::dzero(), m = L::dzero();
+  D s0 = L::dzero(), s1 = L::dzero(), m = L::dzero(), f = L::dzero();
   size_t j = 0;
   for (; j + 2 * N <= n; j += 2 * N) {
     const D v0 = L::dload(x + j), v1 = L::dload(x + j + N);
     s0 = L::dfma(v0, v0, s0);
     s1 = L::dfma(v1, v1, s1);
     m = L::dmax(m, L::dmax(L::dabs(v0), L::dabs(v1)));
+    if (kCheck) f = L::dadd(f, L::dadd(L::dsub(v0, v0), L::dsub(v1, v1)));
   }
   for (; j + N <= n; j += N) {
     const D v0 = L::dload(x + j);
     s0 = L::dfma(v0, v0, s0);
     m = L::dmax(m, L::dabs(v0));
+    if (kCheck) f = L::dadd(f, L::dsub(v0, v0));
   }
   double s = L::dhsum(L::dadd(s0, s1)), mx = L::dhmax(m);
+  double ft = 0;
   for (; j < n; ++j) {
     const double v = x[j];
     s = s + v * v;
     mx = max_d(mx, abs_d(v));
+    if (kCheck) ft = ft + (v - v);
   }
   *sumsq = s;
   *maxabs = mx;
+  if (kCheck) *finite = L::dhsum(f) + ft == 0;
 }
 
 // sum_j (x_j - a mu_j)^2.
@@ -636,7 +642,7 @@ struct Layout {
   size_t total;
   // byte offsets
   size_t o_rows, o_x64, o_x32, o_l, o_t, o_w, o_ck, o_am, o_as, o_mm, o_mn, o_bh, o_bic, o_fh, o_fic, o_fg, o_ff, o_pm,
-      o_p32, o_p64, o_d32, o_d64, o_idx;
+      o_p32, o_p64, o_d32, o_d64, o_idx, o_coop;
 };
 
 struct RowState {
@@ -806,9 +812,20 @@ bool make_layout(size_t rows, size_t K, size_t dim, size_t vlen, bool f32, Layou
   lay->o_d32 = s.take(lay->screen ? L::kScreenRows * lay->KB32 : 0, 4);
   lay->o_d64 = s.take(lay->diag ? 0 : 6 * lay->KB64, 8);
   lay->o_idx = s.take(RB, sizeof(size_t));
+  lay->o_coop = s.take(1, sizeof(double));  // a cooperative call's phase 1: max |mu| of the part's blocks
   if (!s.ok()) return false;
   lay->total = s.total();
   return true;
+}
+
+// MixtureVectorTable::coop_block: the screen's block of components, where the shape has the
+// screen and all the rows fit one chunk.
+template <class L>
+size_t coop_block(size_t rows, size_t K, size_t dim, size_t vlen, bool f32) {
+  Layout lay;
+  if (!make_layout<L>(rows, K, dim, vlen, f32, &lay) || lay.small || !lay.screen || lay.RB < rows || lay.full_panel)
+    return 0;
+  return lay.KB32;
 }
 
 inline bool dynamic_split(size_t K, size_t dim, size_t vlen) { return small_shape(K, dim, vlen); }
@@ -858,9 +875,37 @@ class Driver {
     d32_ = reinterpret_cast<float*>(w + lay.o_d32);
     d64_ = reinterpret_cast<double*>(w + lay.o_d64);
     idx_ = reinterpret_cast<size_t*>(w + lay.o_idx);
+    if (p.coop_phase) {
+      // A cooperative call: the screen's bounds (l) and the norms of the means are part 0's
+      // arrays (the parts' blocks of components are disjoint); phase 1 keeps its own row
+      // states, phase 2 finishes rows [begin, end) in part 0's row arrays (the parts' rows
+      // are disjoint), with its own scratch.
+      unsigned char* sh = p.coop_shared;
+      l_ = reinterpret_cast<double*>(sh + lay.o_l);
+      mm_ = reinterpret_cast<double*>(sh + lay.o_mm);
+      mn_ = reinterpret_cast<double*>(sh + lay.o_mn);
+      if (p.coop_phase == 2 && p.begin < p.end) {
+        const size_t b0 = p.begin;
+        rows_ = reinterpret_cast<RowState*>(sh + lay.o_rows) + b0;
+        l_ += b0 * K_;
+        t_ = reinterpret_cast<double*>(sh + lay.o_t) + b0 * K_;
+        if (lay.mean_gemm) wgt_ = reinterpret_cast<double*>(sh + lay.o_w) + b0 * K_;
+        ck_ = reinterpret_cast<size_t*>(sh + lay.o_ck) + b0 * lay.cap;
+        am_ = reinterpret_cast<double*>(sh + lay.o_am) + b0 * dim_;
+        as_ = reinterpret_cast<double*>(sh + lay.o_as) + b0 * dim_;
+      }
+    }
   }
 
   void run() {
+    if (p_.coop_phase == 1) {
+      coop_screen();
+      return;
+    }
+    if (p_.coop_phase == 2) {
+      coop_finish();
+      return;
+    }
     model_constants();
     for (size_t c0 = p_.begin; c0 < p_.end; c0 += lay_.RB) chunk(c0, min_sz(p_.end, c0 + lay_.RB));
   }
@@ -878,12 +923,19 @@ class Driver {
     bkey_valid_ = fkey_valid_ = false;
   }
 
-  // |mu_k|^2 and |mu_k| (when needed) and max |mu| for components [norms_upto_, k1).
+  // |mu_k|^2 and |mu_k| (when needed) and max |mu| for components [norms_upto_, k1); with
+  // check_means_, whether they are finite (means_bad_ set where not).
   void norms_to(size_t k1) {
     const bool want = lay_.screen || lay_.cross;
     for (size_t k = norms_upto_; k < k1; ++k) {
       double ss, mx;
-      norms<L>(mu_ + k * dim_, dim_, &ss, &mx);
+      if (check_means_) {
+        bool finite;
+        norms<L, true>(mu_ + k * dim_, dim_, &ss, &mx, &finite);
+        means_bad_ = means_bad_ || !finite;
+      } else {
+        norms<L>(mu_ + k * dim_, dim_, &ss, &mx);
+      }
       mumax_ = max_d(mumax_, mx);
       if (want) {
         mm_[k] = ss;
@@ -958,11 +1010,62 @@ class Driver {
     fk_s_ = s;
   }
 
+  // ---- a cooperative call (MixturePart::coop_phase)
+  // Phase 1: all the rows, in this part's own row states, screened against the blocks of
+  // components this part takes; bounds and norms into part 0's arrays; max |mu| of the blocks
+  // into this part's coop slot.
+  void coop_screen() {
+    mumax_ = 0;
+    bkey_valid_ = fkey_valid_ = false;
+    check_means_ = p_.check_means;
+    means_bad_ = false;
+    const size_t n = p_.coop_rows, KB = p_.coop_block;
+    for (size_t i = 0; i < n; ++i) prepare_row(i, i);
+    for (;;) {
+      const size_t k0 = p_.next_chunk->fetch_add(1, std::memory_order_relaxed) * KB;
+      if (k0 >= K_) break;
+      const size_t k1 = min_sz(K_, k0 + KB);
+      norms_upto_ = k0;
+      screen_block(n, k0, k1);
+      norms_to(k1);  // where no row was left to screen
+    }
+    *reinterpret_cast<double*>(p_.workspace + lay_.o_coop) = mumax_;
+    if (means_bad_) *p_.means_bad = true;
+  }
+
+  // Phase 2: rows [begin, end) (this Driver's row 0 is row begin) with every part's screen: the
+  // max lower bound of a row is the max over the parts, and it is dense where any part found it so.
+  void coop_finish() {
+    const size_t n = p_.end - p_.begin;
+    if (n == 0) return;
+    vmax_ = 0;
+    for (size_t i = 0; i < m_.variances_length; ++i) vmax_ = max_d(vmax_, var_[i]);
+    mumax_ = 0;
+    for (int q = 0; q < p_.coop_parts; ++q) {
+      const unsigned char* w = p_.coop_shared + static_cast<size_t>(q) * p_.coop_stride;
+      mumax_ = max_d(mumax_, *reinterpret_cast<const double*>(w + lay_.o_coop));
+      if (q == 0) continue;
+      const RowState* o = reinterpret_cast<const RowState*>(w + lay_.o_rows) + p_.begin;
+      for (size_t i = 0; i < n; ++i) {
+        rows_[i].mlo = max_d(rows_[i].mlo, o[i].mlo);
+        rows_[i].dense = rows_[i].dense || o[i].dense;
+      }
+    }
+    norms_upto_ = K_;
+    bkey_valid_ = fkey_valid_ = false;
+    finish(p_.begin, n);
+  }
+
   // ---- one chunk of rows
   void chunk(size_t c0, size_t c1) {
     const size_t n = c1 - c0;
     for (size_t i = 0; i < n; ++i) prepare_row(i, c0 + i);
     if (lay_.screen) screen_pass(n);
+    finish(c0, n);
+  }
+
+  // The rest of a chunk of n rows from row c0, after the screen.
+  void finish(size_t c0, size_t n) {
     complete_norms();
     for (size_t i = 0; i < n; ++i) {
       RowState& st = rows_[i];
@@ -1053,32 +1156,39 @@ class Driver {
 
   // ---- the float32 screen
   void screen_pass(size_t n) {
-    constexpr size_t KP = 2 * L::kF;
     const size_t KB = lay_.KB32;
-    const float* xr[8];
     for (size_t k0 = 0; k0 < K_; k0 += KB) {
-      const size_t k1 = min_sz(K_, k0 + KB), np = (k1 - k0 + KP - 1) / KP;
-      size_t m = 0;
-      for (size_t i = 0; i < n; ++i) {
-        if (!rows_[i].dense) idx_[m++] = i;
-      }
-      if (m == 0) break;
-      const float* panel = p32_;
-      if (!lay_.full_panel) {
-        pack_panel_f32<L>(mu_, k0, k1, dim_, p32_);
-      } else {
-        if (!full_packed_) pack_panel_f32<L>(mu_, k0, k1, dim_, p32_ + k0 * dim_);
-        panel = p32_ + k0 * dim_;
-      }
-      norms_to(k1);
-      for (size_t t0 = 0; t0 < m; t0 += L::kScreenRows) {
-        const int rr = static_cast<int>(min_sz(L::kScreenRows, m - t0));
-        for (int r = 0; r < rr; ++r) xr[r] = rows_[idx_[t0 + r]].x32;
-        screen_rows<L>(rr, xr, panel, np, dim_, d32_, KB);
-        for (int r = 0; r < rr; ++r) analyze(idx_[t0 + r], k0, k1, d32_ + r * KB);
-      }
+      if (!screen_block(n, k0, min_sz(K_, k0 + KB))) break;
     }
     if (lay_.full_panel && norms_upto_ == K_) full_packed_ = true;
+  }
+
+  // The rows of the n not yet dense against components [k0, k1) (at most KB32 of them):
+  // false when no row is left.
+  bool screen_block(size_t n, size_t k0, size_t k1) {
+    constexpr size_t KP = 2 * L::kF;
+    const size_t KB = lay_.KB32, np = (k1 - k0 + KP - 1) / KP;
+    const float* xr[8];
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!rows_[i].dense) idx_[m++] = i;
+    }
+    if (m == 0) return false;
+    const float* panel = p32_;
+    if (!lay_.full_panel) {
+      pack_panel_f32<L>(mu_, k0, k1, dim_, p32_);
+    } else {
+      if (!full_packed_) pack_panel_f32<L>(mu_, k0, k1, dim_, p32_ + k0 * dim_);
+      panel = p32_ + k0 * dim_;
+    }
+    norms_to(k1);
+    for (size_t t0 = 0; t0 < m; t0 += L::kScreenRows) {
+      const int rr = static_cast<int>(min_sz(L::kScreenRows, m - t0));
+      for (int r = 0; r < rr; ++r) xr[r] = rows_[idx_[t0 + r]].x32;
+      screen_rows<L>(rr, xr, panel, np, dim_, d32_, KB);
+      for (int r = 0; r < rr; ++r) analyze(idx_[t0 + r], k0, k1, d32_ + r * KB);
+    }
+    return true;
   }
 
   // Screened bounds of components [k0, k1) of row i: lo_k <= l_k <= hi_k. Stores hi_k in the
@@ -1464,6 +1574,7 @@ class Driver {
   double mumax_ = 0, vmax_ = 0;
   size_t norms_upto_ = 0;
   bool bkey_valid_ = false, fkey_valid_ = false, full_packed_ = false;
+  bool check_means_ = false, means_bad_ = false;  // a cooperative phase 1: means checked by norms_to
   double bk_a_ = 0, bk_s_ = 0, fk_a_ = 0, fk_s_ = 0;
   size_t bk_k0_ = 0, bk_k1_ = 0;
 };
@@ -1480,8 +1591,9 @@ void exp_test(const double* x, double* out, size_t n) {
 template <class L, typename T>
 void rows(const MixturePart<T>& part) {
   Layout lay;
-  if (!make_layout<L>(part.end - part.begin, part.model->components, part.model->dim, part.model->variances_length,
-                      sizeof(T) == 4, &lay))
+  const size_t rows = part.coop_phase ? part.coop_rows : part.end - part.begin;
+  if (!make_layout<L>(rows, part.model->components, part.model->dim, part.model->variances_length, sizeof(T) == 4,
+                      &lay))
     return;  // cannot happen: mixture.cc sized the workspace with the same layout
   if (lay.small) {
     SmallLayout sl;

@@ -134,6 +134,7 @@ struct LNeon {
 };
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LNeon>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::coop_block<LNeon>,
                                 &mixlanes::rows<LNeon, double>,
                                 &mixlanes::rows<LNeon, float>, &mixlanes::exp_test<LNeon>,
                                 &mixlanes::g_test_flags};

@@ -123,6 +123,7 @@ struct LSse2 {
 };
 
 const MixtureVectorTable kTable{&mixlanes::workspace_bytes<LSse2>, &mixlanes::row_work, &mixlanes::dynamic_split,
+                                &mixlanes::coop_block<LSse2>,
                                 &mixlanes::rows<LSse2, double>,
                                 &mixlanes::rows<LSse2, float>, &mixlanes::exp_test<LSse2>,
                                 &mixlanes::g_test_flags};
