@@ -52,19 +52,26 @@ for (const [name, fn] of asyncFamilies) {
   console.log(`${name.padEnd(18)} async  rss ${before.toFixed(1)} -> ${mb().toFixed(1)} MB (${(mb() - before >= 0 ? '+' : '')}${(mb() - before).toFixed(1)}) over ${n} calls, ${((performance.now() - t0) / n * 1e3).toFixed(1)} us/call`);
 }
 
-// 32 concurrent long async calls while a 1 ms interval measures how late the event loop is.
+// 32 concurrent long async calls while a 1 ms interval measures how late the event loop is:
+// the worst delay over the whole run, which includes the loop that starts the 32 calls (their
+// synchronous part: validation, allocation and the copy of the inputs), and the worst once
+// they all run.
 const big = new Float64Array(4096 * dim).map((_, i) => Math.sin(i * 0.1));
 const bigMix = new tw.GaussianMixture({ dim, means: new Float64Array(256 * dim).map((_, i) => Math.cos(i)), variances: 0.3 });
-let worst = 0;
+const delays: number[] = [];
 let last = performance.now();
 const timer = setInterval(() => {
   const now = performance.now();
-  worst = Math.max(worst, now - last - 1);
+  delays.push(now - last - 1);
   last = now;
 }, 1);
 const t0 = performance.now();
-const results = await Promise.all(Array.from({ length: 32 }, () => bigMix.posteriorAsync(big, { alpha: 0.7, sigma: 0.7 }, { mean: true })));
+const pending = Array.from({ length: 32 }, () => bigMix.posteriorAsync(big, { alpha: 0.7, sigma: 0.7 }, { mean: true }));
+const launched = performance.now() - t0;
+const results = await Promise.all(pending);
 clearInterval(timer);
 const ref = bigMix.posterior(big, { alpha: 0.7, sigma: 0.7 }, { mean: true }).mean!;
 const allSame = results.every((r) => Buffer.compare(Buffer.from(r.mean!.buffer), Buffer.from(ref.buffer)) === 0);
-console.log(`32 concurrent posteriorAsync calls (4096 x 256 x ${dim}): ${(performance.now() - t0).toFixed(0)} ms, results ${allSame ? 'identical to the sync call' : 'DIFFER from the sync call'}, worst 1 ms-timer delay ${worst.toFixed(1)} ms`);
+const worst = Math.max(0, ...delays);
+const worstRunning = Math.max(0, ...delays.slice(1));
+console.log(`32 concurrent posteriorAsync calls (4096 x 256 x ${dim}): ${(performance.now() - t0).toFixed(0)} ms, results ${allSame ? 'identical to the sync call' : 'DIFFER from the sync call'}; 1 ms-timer: ${delays.length} ticks, worst delay ${worst.toFixed(1)} ms (the first tick, after the ${launched.toFixed(1)} ms loop that starts the calls), worst while they run ${worstRunning.toFixed(1)} ms`);
