@@ -417,7 +417,11 @@ const MixtureVectorTable* vector_table() {
 #if defined(TWEEDIE_X86_SIMD)
     case SimdLevel::kSse2: return &mixture_sse2_table();
     case SimdLevel::kAvx2: return &mixture_avx2_table();
-    case SimdLevel::kAvx512: return &mixture_avx2_table();  // no AVX-512 mixture kernels (yet)
+#endif
+#if defined(TWEEDIE_X86_AVX512)
+    case SimdLevel::kAvx512: return &mixture_avx512_table();
+#elif defined(TWEEDIE_X86_SIMD)
+    case SimdLevel::kAvx512: return &mixture_avx2_table();  // built without the AVX-512 flags
 #endif
 #if defined(TWEEDIE_ARM_NEON)
     case SimdLevel::kNeon: return &mixture_neon_table();
