@@ -454,7 +454,8 @@ bool vector_plan(const MixtureVectorTable& t, size_t rows, const MixtureModel& m
     const size_t min_rows = work >= kMinChunkWork ? 1 : kMinChunkWork / (work == 0 ? 1 : work);
     const size_t want = (rows + kChunksPerPart * parts - 1) / (kChunksPerPart * parts);
     chunk_rows = (want > min_rows ? want : min_rows);
-    chunk_rows = (chunk_rows + 15) / 16 * 16;
+    // whole rows-in-lanes tiles of every level (the widest: AVX-512's 4 x 8 rows)
+    chunk_rows = (chunk_rows + 31) / 32 * 32;
     chunk = chunk_rows;
   } else {
     parts = (rows + chunk - 1) / chunk;

@@ -23,7 +23,7 @@ namespace tweedie {
 namespace {
 
 // r[j][i] = r[i][j] for i, j < 8 (eight vectors of eight doubles).
-inline void transpose8(__m512d* r) {
+__attribute__((always_inline)) inline void transpose8(__m512d* r) {
   __m512d t[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);      // 128-bit lane q: (r_i[2q], r_i+1[2q])
@@ -44,7 +44,7 @@ struct LAvx512 {
   using F = __m512;
   static constexpr size_t kD = 8;
   static constexpr size_t kF = 16;
-  static constexpr int kScreenRows = 12;  // 12 rows x 32 components: 24 accumulators
+  static constexpr int kScreenRows = 12;  // 12 rows x 32 components: 24 accumulators (measured: as fast as 6)
   static constexpr int kMeanRows = 4;     // 4 rows x 32 dimensions: 16 accumulators
   static constexpr int kMeanVecs = 4;
 
