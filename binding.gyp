@@ -76,7 +76,7 @@
           # flags are added here: no "cflags!" (see target_defaults: that is how -O3 was lost).
           "target_name": "tweedie_avx512",
           "type": "static_library",
-          "sources": ["native/core/simd/avx512.cc"],
+          "sources": ["native/core/simd/avx512.cc", "native/core/simd/mixture_avx512.cc"],
           "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512vl", "<@(tweedie_simd_cflags)"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512vl"] }
         }

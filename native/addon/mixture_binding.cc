@@ -279,26 +279,42 @@ Napi::Value MixturePosterior(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// mixtureFmaPeak(iterations, dtype, threads) -> number: the benchmarks' compute yardstick. Runs
-// `threads` parts at once on the thread pool, each `iterations` rounds of independent 8-lane
-// float32 (160 float64 when dtype is 'float64') AVX2 FMA chains, 320 flops per round (160 for
-// float64); returns a checksum (the caller times the call). Throws a RangeError when the CPU has
-// no AVX2+FMA or the addon was built without the x86 vector levels.
+// mixtureFmaPeak(iterations, dtype, threads, level?) -> number: the benchmarks' compute
+// yardstick. Runs `threads` parts at once on the thread pool, each `iterations` rounds of
+// independent FMA chains of one width: level 'avx2' (2 x 10 chains of 8 floats / 4 doubles: 320
+// float32 flops per round, 160 float64) or 'avx512' (2 x 12 chains of 16 floats / 8 doubles: 768
+// per round, 384 float64); without a level, the widest the CPU has (AVX-512 where present, else
+// AVX2). Returns a checksum (the caller times the call). Throws a
+// RangeError when the CPU lacks the level or the addon was built without it.
 Napi::Value MixtureFmaPeak(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsNumber()) {
-    throw_type(env, "mixtureFmaPeak(iterations: number, dtype: 'float32' | 'float64', threads: number)");
+  if (!info[0].IsNumber() || !info[1].IsString() || !info[2].IsNumber() ||
+      !(info.Length() < 4 || info[3].IsUndefined() || info[3].IsString())) {
+    throw_type(env, "mixtureFmaPeak(iterations: number, dtype: 'float32' | 'float64', threads: number, level?: 'avx2' | 'avx512')");
     return env.Undefined();
   }
   const double iters = info[0].As<Napi::Number>().DoubleValue();
   const double threads = info[2].As<Napi::Number>().DoubleValue();
   const std::string dtype = info[1].As<Napi::String>().Utf8Value();
-  if (!(iters >= 1 && iters <= 1e12) || !(threads >= 1 && threads <= 256) || (dtype != "float32" && dtype != "float64")) {
-    throw_range(env, "mixtureFmaPeak: iterations in [1, 1e12], dtype 'float32' or 'float64', threads in [1, 256]");
+  const std::string level = info.Length() >= 4 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
+  if (!(iters >= 1 && iters <= 1e12) || !(threads >= 1 && threads <= 256) || (dtype != "float32" && dtype != "float64") ||
+      !(level.empty() || level == "avx2" || level == "avx512")) {
+    throw_range(env, "mixtureFmaPeak: iterations in [1, 1e12], dtype 'float32' or 'float64', threads in [1, 256], level 'avx2' or 'avx512'");
     return env.Undefined();
   }
 #if defined(TWEEDIE_X86_SIMD)
-  if (!tweedie::simd_level_supported(tweedie::SimdLevel::kAvx2)) {
+  bool wide = level == "avx512";
+#if defined(TWEEDIE_X86_AVX512)
+  const bool have512 = tweedie::simd_level_supported(tweedie::SimdLevel::kAvx512);
+#else
+  const bool have512 = false;
+#endif
+  if (level.empty()) wide = have512;
+  if (wide && !have512) {
+    throw_range(env, "mixtureFmaPeak: this CPU (or this build) has no AVX-512");
+    return env.Undefined();
+  }
+  if (!wide && !tweedie::simd_level_supported(tweedie::SimdLevel::kAvx2)) {
     throw_range(env, "mixtureFmaPeak: this CPU has no AVX2+FMA");
     return env.Undefined();
   }
@@ -306,6 +322,12 @@ Napi::Value MixtureFmaPeak(const Napi::CallbackInfo& info) {
   const bool f32 = dtype == "float32";
   double sums[256] = {};
   tweedie::run_parts(static_cast<int>(threads), [&](int p) {
+#if defined(TWEEDIE_X86_AVX512)
+    if (wide) {
+      sums[p] = f32 ? static_cast<double>(tweedie::fma_peak_avx512_f32(n)) : tweedie::fma_peak_avx512_f64(n);
+      return;
+    }
+#endif
     sums[p] = f32 ? static_cast<double>(tweedie::fma_peak_avx2_f32(n)) : tweedie::fma_peak_avx2_f64(n);
   });
   double total = 0;

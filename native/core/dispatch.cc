@@ -57,8 +57,8 @@ bool cpu_has(SimdLevel level) {
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
 #if defined(TWEEDIE_X86_AVX512)
-    // Every extension avx512.cc is compiled for, and AVX2+FMA (the mixture kernels of this level
-    // are the AVX2 ones). GCC's libgcc (checked for GCC 12: xgetbv, XCR0 & 0xe6 == 0xe6) and
+    // Every extension avx512.cc and mixture_avx512.cc are compiled for, and AVX2+FMA (which every
+    // such CPU has; the fallback of a build without mixture_avx512.cc). GCC's libgcc (checked for GCC 12: xgetbv, XCR0 & 0xe6 == 0xe6) and
     // LLVM's compiler-rt report the AVX-512 features only when the OS saves the opmask and ZMM
     // state (XCR0; Darwin, which enables it on first use, excepted), so no separate OS check.
     case SimdLevel::kAvx512:

@@ -417,7 +417,11 @@ const MixtureVectorTable* vector_table() {
 #if defined(TWEEDIE_X86_SIMD)
     case SimdLevel::kSse2: return &mixture_sse2_table();
     case SimdLevel::kAvx2: return &mixture_avx2_table();
-    case SimdLevel::kAvx512: return &mixture_avx2_table();  // no AVX-512 mixture kernels (yet)
+#endif
+#if defined(TWEEDIE_X86_AVX512)
+    case SimdLevel::kAvx512: return &mixture_avx512_table();
+#elif defined(TWEEDIE_X86_SIMD)
+    case SimdLevel::kAvx512: return &mixture_avx2_table();  // built without the AVX-512 flags
 #endif
 #if defined(TWEEDIE_ARM_NEON)
     case SimdLevel::kNeon: return &mixture_neon_table();
@@ -450,7 +454,8 @@ bool vector_plan(const MixtureVectorTable& t, size_t rows, const MixtureModel& m
     const size_t min_rows = work >= kMinChunkWork ? 1 : kMinChunkWork / (work == 0 ? 1 : work);
     const size_t want = (rows + kChunksPerPart * parts - 1) / (kChunksPerPart * parts);
     chunk_rows = (want > min_rows ? want : min_rows);
-    chunk_rows = (chunk_rows + 15) / 16 * 16;
+    // whole rows-in-lanes tiles of every level (the widest: AVX-512's 4 x 8 rows)
+    chunk_rows = (chunk_rows + 31) / 32 * 32;
     chunk = chunk_rows;
   } else {
     parts = (rows + chunk - 1) / chunk;

@@ -197,7 +197,7 @@ Case make_case(Rng& g, size_t K, size_t dim, size_t rows, Kind kind, bool f32, i
 
 std::vector<SimdLevel> vector_levels() {
   std::vector<SimdLevel> out;
-  for (SimdLevel l : {SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+  for (SimdLevel l : {SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kNeon}) {
     if (simd_level_supported(l)) out.push_back(l);
   }
   return out;
@@ -310,6 +310,9 @@ TEST(mixture_vector_exp_is_accurate) {
 #if defined(TWEEDIE_X86_SIMD)
     if (level == SimdLevel::kAvx2) t = &mixture_avx2_table();
     if (level == SimdLevel::kSse2) t = &mixture_sse2_table();
+#endif
+#if defined(TWEEDIE_X86_AVX512)
+    if (level == SimdLevel::kAvx512) t = &mixture_avx512_table();
 #endif
 #if defined(TWEEDIE_ARM_NEON)
     if (level == SimdLevel::kNeon) t = &mixture_neon_table();
@@ -633,6 +636,9 @@ const MixtureVectorTable* table_of(SimdLevel level) {
   if (level == SimdLevel::kAvx2) return &mixture_avx2_table();
   if (level == SimdLevel::kSse2) return &mixture_sse2_table();
 #endif
+#if defined(TWEEDIE_X86_AVX512)
+  if (level == SimdLevel::kAvx512) return &mixture_avx512_table();
+#endif
 #if defined(TWEEDIE_ARM_NEON)
   if (level == SimdLevel::kNeon) return &mixture_neon_table();
 #endif
@@ -725,7 +731,7 @@ TEST(mixture_workspace_reused_across_calls) {
   Rng g{31};
   MixtureWorkspace ws;
   const size_t shapes[][3] = {{8, 2, 300}, {70, 100, 20}, {3, 1, 5}, {64, 16, 200}, {200, 300, 9}, {8, 2, 1000}};
-  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kNeon}) {
     if (!simd_level_supported(level)) continue;
     set_simd_level(level);
     for (const auto& sh : shapes) {
@@ -755,7 +761,7 @@ TEST(mixture_check_means_before_any_output) {
   LevelGuard guard;
   Rng g{77};
   const size_t shapes[][3] = {{8, 2, 300}, {64, 16, 200}, {100, 130, 5}, {1000, 200, 40}, {1000, 200, 300}, {3, 70, 4}};
-  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kNeon}) {
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kNeon}) {
     if (!simd_level_supported(level)) continue;
     set_simd_level(level);
     for (const auto& sh : shapes) {

@@ -97,6 +97,9 @@ struct MixtureVectorTable {
 const MixtureVectorTable& mixture_sse2_table();  // mixture_sse2.cc (baseline flags)
 const MixtureVectorTable& mixture_avx2_table();  // mixture_avx2.cc (-mavx2 -mfma)
 #endif
+#if defined(TWEEDIE_X86_AVX512)
+const MixtureVectorTable& mixture_avx512_table();  // mixture_avx512.cc (-mavx512f -mavx512dq -mavx512vl)
+#endif
 #if defined(TWEEDIE_ARM_NEON)
 const MixtureVectorTable& mixture_neon_table();  // mixture_neon.cc
 #endif
@@ -107,6 +110,12 @@ const MixtureVectorTable& mixture_neon_table();  // mixture_neon.cc
 #if defined(TWEEDIE_X86_SIMD)
 float fma_peak_avx2_f32(long iterations);
 double fma_peak_avx2_f64(long iterations);  // 4-lane float64 chains: 160 flops per iteration
+#endif
+// The same with 2 x 12 independent 16-lane float32 (8-lane float64) AVX-512 FMA chains: 768
+// flops per iteration (384 for float64).
+#if defined(TWEEDIE_X86_AVX512)
+float fma_peak_avx512_f32(long iterations);
+double fma_peak_avx512_f64(long iterations);
 #endif
 
 }  // namespace tweedie

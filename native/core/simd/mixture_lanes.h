@@ -64,6 +64,8 @@ constexpr size_t kSmallCrossMinDim = 8;   // the small path's cross-term form fr
 constexpr size_t kDenseChunkRows = 64;
 // The float32 panel of every component is packed once per part when it is at most this big.
 constexpr size_t kFullPanelBytes = size_t(32) << 20;
+// The largest L::kScreenRows (rows of a screen tile).
+constexpr int kMaxScreenRows = 16;
 
 inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 inline size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
@@ -503,17 +505,23 @@ void screen_tile(const float* const* xr, const float* panel, size_t np, size_t d
   }
 }
 
+// Tiles of 1 to L::kScreenRows rows (the largest for rows >= kScreenRows).
+template <class L, int R>
+void screen_rows_upto(int rows, const float* const* xr, const float* panel, size_t np, size_t dim, float* dots,
+                      size_t ds) {
+  if constexpr (R > 1) {
+    if (rows < R) {
+      screen_rows_upto<L, R - 1>(rows, xr, panel, np, dim, dots, ds);
+      return;
+    }
+  }
+  screen_tile<L, R>(xr, panel, np, dim, dots, ds);
+}
+
 template <class L>
 void screen_rows(int rows, const float* const* xr, const float* panel, size_t np, size_t dim, float* dots, size_t ds) {
-  static_assert(L::kScreenRows == 6, "screen tiles of 1 to 6 rows");
-  switch (rows) {
-    case 1: screen_tile<L, 1>(xr, panel, np, dim, dots, ds); break;
-    case 2: screen_tile<L, 2>(xr, panel, np, dim, dots, ds); break;
-    case 3: screen_tile<L, 3>(xr, panel, np, dim, dots, ds); break;
-    case 4: screen_tile<L, 4>(xr, panel, np, dim, dots, ds); break;
-    case 5: screen_tile<L, 5>(xr, panel, np, dim, dots, ds); break;
-    default: screen_tile<L, 6>(xr, panel, np, dim, dots, ds); break;
-  }
+  static_assert(L::kScreenRows >= 1 && L::kScreenRows <= kMaxScreenRows, "screen tiles of 1 to kMaxScreenRows rows");
+  screen_rows_upto<L, L::kScreenRows>(rows, xr, panel, np, dim, dots, ds);
 }
 
 // Float64 tile over (rows x components): kDirect: out = sum_j (x_j - a_r mu_j)^2; else the
@@ -1168,7 +1176,7 @@ class Driver {
   bool screen_block(size_t n, size_t k0, size_t k1) {
     constexpr size_t KP = 2 * L::kF;
     const size_t KB = lay_.KB32, np = (k1 - k0 + KP - 1) / KP;
-    const float* xr[8];
+    const float* xr[kMaxScreenRows];
     size_t m = 0;
     for (size_t i = 0; i < n; ++i) {
       if (!rows_[i].dense) idx_[m++] = i;
