@@ -255,9 +255,10 @@ for (const h of harnesses) {
   }
 
   // 2. fuzzing: new units go to a scratch directory first, the committed corpus is read-only seeds;
-  // the fuzzer's output goes to native/build-fuzz/logs/<harness>/ (tail -f it during a campaign)
+  // the fuzzer's output goes to native/build-fuzz/logs/<harness>/ (tail -f it during a campaign;
+  // the smoke run writes to native/build-fuzz/smoke/logs/, so it cannot clobber a campaign's log)
   const work = mkdtempSync(join(tmpdir(), `${h}-`));
-  const logDir = join(buildDir, 'logs', h);
+  const logDir = join(exeDir, 'logs', h);
   rmSync(logDir, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
   const newUnits = join(work, 'new');
