@@ -60,7 +60,8 @@ inline Cond condition(const Model& m, const double* x, double a, double s) {
   for (size_t k = 0; k < K; ++k) S += (r[k] = std::exp(l[k] - mx));
   for (double& v : r) v /= S;
   double Lbar = 0;
-  for (size_t k = 0; k < K; ++k) Lbar += r[k] * L[k];
+  for (size_t k = 0; k < K; ++k)
+    if (r[k] > 0) Lbar += r[k] * L[k];  // (a component with r_k = 0 may have L_k = inf)
   Cond out;
   out.r.resize(K);
   // First order, capped at 1e12 (a tolerance of 1: any share; also keeps 0 * inf out)

@@ -71,7 +71,7 @@ export function referenceRow(m: ReferenceModel, x: ArrayLike<number>, a: number,
   for (let k = 0; k < K; k++) r[k] /= S;
   const logDensity = allOverflow ? -Infinity : mx + Math.log(S);
   let Lbar = 0;
-  for (let k = 0; k < K; k++) Lbar += r[k] * L[k];
+  for (let k = 0; k < K; k++) if (r[k] > 0) Lbar += r[k] * L[k]; // (a component with r_k = 0 may have L_k = inf)
   const condR = new Float64Array(K);
   // First order, capped at 1e12 (a tolerance of 1: any share; also keeps 0 * inf out)
   for (let k = 0; k < K; k++) condR[k] = r[k] > 0 ? Math.min(1e12, r[k] * (1 + L[k] + Lbar)) : 0;
