@@ -497,7 +497,10 @@ export class GaussianMixture {
    * - entropy [batch]: -sum_k r_k log r_k (nats, in [0, log K]);
    * - variance [batch]: trace Cov[x0 | x_t] / dim (data units squared).
    * If |x - alpha mu_k|^2 / C_k overflows a double for every component, logDensity is -Infinity
-   * and the nearest components take all the responsibility.
+   * and the nearest components take all the responsibility. No output is NaN. A mean, score
+   * or variance whose terms lie beyond the double range is summed again scaled, and is
+   * +-Infinity only where that sum, the true value up to the rounding of those huge terms, is
+   * beyond the range.
    * Without `want`: all outputs but responsibilities.
    * @param x - noisy data [batch, dim], Float32Array or Float64Array, finite
    * @param level - alpha (finite >= 0) and sigma (finite > 0), one number or one per row
