@@ -112,6 +112,16 @@ inline Cond condition(const Model& m, const double* x, double a, double s) {
     if (r[k] + out.r[k] != 0) out.variance += (r[k] + out.r[k]) * (tr + c2);
   }
   out.variance /= static_cast<double>(dim);
+  // Terms that are subnormal round with an absolute error of up to 2^-1075 each, whatever the
+  // size of the sum: about 4 K (dim + 1) such roundings at most per output, added to every
+  // condition as 1e12 times that (the tolerance takes 1e-12 of it).
+  const double floor = 4.0 * static_cast<double>(K) * static_cast<double>(dim + 1) * 0x1p-1074 * 1e12;
+  for (double& v : out.r) v += floor;
+  for (double& v : out.mean) v += floor;
+  for (double& v : out.score) v += floor;
+  out.logd += floor;
+  out.entropy += floor;
+  out.variance += floor;
   return out;
 }
 

@@ -138,11 +138,20 @@ export function referenceRow(m: ReferenceModel, x: ArrayLike<number>, a: number,
   }
   variance /= dim;
   condV /= dim;
+  // Terms that are subnormal round with an absolute error of up to 2^-1075 each, whatever the
+  // size of the sum: about 4 K (dim + 1) such roundings at most per output, added to every
+  // condition as 1e12 times that (the tolerance takes 1e-12 of it).
+  const floor = 4 * K * (dim + 1) * 2 ** -1074 * 1e12;
+  for (let k = 0; k < K; k++) condR[k] += floor;
+  for (let j = 0; j < dim; j++) {
+    condMean[j] += floor;
+    condScore[j] += floor;
+  }
   return {
     r, logDensity, mean, score, entropy, variance,
     cond: {
-      r: condR, logDensity: 1 + Lbar + Math.abs(logDensity) + Math.log(K), mean: condMean, score: condScore,
-      entropy: condH, variance: condV,
+      r: condR, logDensity: 1 + Lbar + Math.abs(logDensity) + Math.log(K) + floor, mean: condMean, score: condScore,
+      entropy: condH + floor, variance: condV + floor,
     },
   };
 }
