@@ -385,6 +385,30 @@ describe(`GaussianMixture posterior (${tw.backend()} backend)`, () => {
       expect(Array.from(p.responsibilities)).to.deep.equal([0, 1, 0, 0, 0, 1]);
       for (const key of ['mean', 'score', 'entropy', 'variance'] as const) expect(allFinite(p[key]), key).to.equal(true);
     });
+
+    it('dense rows (dim >= 64) near the largest double: the nearest component takes all', () => {
+      // fuzz finding responsibility-sse2-dense-cross-near-overflow: means 1e12 from the origin,
+      // sigma 6e-150, x = alpha mu_k rounded. The vector levels' cross-term form
+      // |x|^2 - 2a x.mu + a^2 |mu|^2 cancels to rounding noise there; its check compared two
+      // overflowed sides (inf <= inf) and kept the noise, giving the weight to a wrong component.
+      // The true quadratic of k over C is about 1e292, the others 1e307 or beyond the range.
+      const rand = lcg(11);
+      const dim = 72;
+      const K = 6;
+      const means = Float64Array.from({ length: K * dim }, (_, i) => 1e12 + 3e3 * Math.floor(i / dim) + 1e3 * gauss(rand));
+      const mix = tw.GaussianMixture.empirical(means, dim);
+      for (const alpha of [1, 1.2683594180391458, 0.71]) {
+        const rows = 2 * K;
+        const x = Float64Array.from({ length: rows * dim }, (_, i) => alpha * means[(Math.floor(i / dim) % K) * dim + (i % dim)]);
+        const p = mix.posterior(x, { alpha, sigma: 6.0325293679983911e-150 }, { responsibilities: true, mean: true });
+        for (let b = 0; b < rows; b++) {
+          const k = b % K;
+          const r = Array.from(p.responsibilities.subarray(b * K, (b + 1) * K));
+          expect(r, `alpha ${alpha} row ${b}`).to.deep.equal(r.map((_, j) => (j === k ? 1 : 0)));
+          expect(Array.from(p.mean.subarray(b * dim, (b + 1) * dim))).to.deep.equal(Array.from(means.subarray(k * dim, (k + 1) * dim)));
+        }
+      }
+    });
   });
 
     it('a posterior mean or score term beyond the double range: inf where the true value is, never NaN', () => {

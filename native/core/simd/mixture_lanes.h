@@ -1301,11 +1301,14 @@ class Driver {
       }
       // |x - a mu|^2 = |x|^2 - 2a x.mu + a^2 |mu|^2, unless that cancels beyond what the
       // tolerance allows (x close to a mu far from the origin): then the direct difference.
+      // The bound is capped at the largest double, as in logs_cross (mixture_small.h): where
+      // err and mag both overflow, inf <= inf passed (fuzz finding
+      // responsibility-sse2-dense-cross-near-overflow).
       double q = (xx - ta * v[k - k0]) + a2 * mm_[k];
       const double big = xn + a * mn_[k];
       const double err = 0.5 * ic * chk * big * big;
       const double mag = abs_d(lw_[k]) + abs_d(h - lw_[k]) + 0.5 * ic * max_d(q, 0.0);
-      if (!(err <= 1e-13 * (1 + mag))) q = direct_q<L>(st.x64, mu_ + k * dim_, a, dim_);
+      if (!(err <= min_d(1e-13 * (1 + mag), __DBL_MAX__))) q = direct_q<L>(st.x64, mu_ + k * dim_, a, dim_);
       l[k] = h - 0.5 * (q * ic);
     }
   }
