@@ -30,7 +30,10 @@ try {
   });
   if (build.status !== 0) process.exit(build.status ?? 1);
   const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  const res = spawnSync(process.execPath, [mocha, ...process.argv.slice(2).filter((a) => a !== '--keep')], {
+  // .mocharc.json names no spec (scripts/test.mjs passes them): the whole suite unless told
+  const args = process.argv.slice(2).filter((a) => a !== '--keep');
+  const specs = args.some((a) => a.endsWith('.ts')) ? [] : ['test/*.test.ts'];
+  const res = spawnSync(process.execPath, [mocha, ...args, ...specs], {
     cwd: dir, stdio: 'inherit',
     env: {
       ...process.env,
