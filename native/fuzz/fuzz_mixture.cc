@@ -7,7 +7,8 @@
 // - responsibilities in [0, 1], summing to 1 within K ulps of the output type (+ 1e-12 K);
 // - entropy in [0, log K] (to the rounding of a K-term sum), variance >= 0;
 // - every vector level within the twin rule (2 ulp + 1e-12 C, native/test/mixture_condition.h)
-//   of the scalar reference wherever the reference is finite, and the same infinity where not;
+//   of the scalar reference wherever the reference is finite, and the same infinity where not
+//   (a float32 infinity: any float32 rounding of a value within the tolerance of the float64 one);
 // - a row's results do not depend on the other rows: in one input in four the decoded rows are
 //   repeated 2-6 times and every copy must give the same bits as the original (other tile
 //   slots, other chunks);
@@ -284,14 +285,50 @@ class Conditions {
   std::vector<std::unique_ptr<mixture_condition::Cond>> rows_;
 };
 
-void close(double got, double want, double cond, bool f32, const char* what, const char* level, size_t i) {
+// The scalar reference at float64 on the same inputs (a float32 case's x is float32-exact): the
+// value a float32 output rounds, computed once per input and only when needed (below).
+class Wide {
+ public:
+  explicit Wide(const Case& c) : c_(c) {}
+  double at(int output, size_t i) {
+    if (!outs_) {
+      Shifted<double> x(c_.x.size(), c_.shift_x);
+      for (size_t e = 0; e < c_.x.size(); ++e) x[e] = c_.x[e];
+      if (!set_simd_level(SimdLevel::kScalar)) std::abort();  // (each level's run sets its own)
+      set_thread_count(1);
+      outs_.reset(new Outs<double>(run<double>(c_, x)));
+    }
+    return (*outs_->get(output))[i];
+  }
+
+ private:
+  const Case& c_;
+  std::unique_ptr<Outs<double>> outs_;
+};
+
+// got within the twin rule of the reference want. Where want is +-inf, got must be the same
+// infinity, except for a float32 output whose float64 value W is finite (beyond the float32
+// range): there any value within the tolerance of W, rounded to float32, is right, an infinity
+// of either sign included where W +- tol passes the float32 range (fuzz finding
+// score-float32-overflow-near-tie: rounding decides a near-tie between two components whose
+// score terms have opposite signs, both beyond the float32 range).
+void close(double got, double want, double cond, bool f32, const char* what, const char* level, size_t i, Wide& wide,
+           int output) {
   if (got == want) return;
-  if (!std::isfinite(want)) fail(what, level, i, got, want);  // the reference is +-inf: the same inf
-  if (!(std::fabs(got - want) <= mixture_condition::tolerance(want, cond, f32))) fail(what, level, i, got, want);
+  if (std::isfinite(want)) {
+    if (!(std::fabs(got - want) <= mixture_condition::tolerance(want, cond, f32))) fail(what, level, i, got, want);
+    return;
+  }
+  const double W = f32 ? wide.at(output, i) : want;
+  if (!std::isfinite(W)) fail(what, level, i, got, want);  // beyond the double range: the same inf
+  const double tol = mixture_condition::tolerance(W, cond, true);
+  const double top = std::numeric_limits<float>::max();
+  const bool ok = std::isfinite(got) ? std::fabs(got - W) <= tol : got > 0 ? W + tol >= top : W - tol <= -top;
+  if (!ok) fail(what, level, i, got, want);
 }
 
 template <typename T>
-void compare(const Case& c, const Outs<T>& got, const Outs<T>& want, Conditions& conds, const char* level) {
+void compare(const Case& c, const Outs<T>& got, const Outs<T>& want, Conditions& conds, Wide& wide, const char* level) {
   const bool f32 = sizeof(T) == 4;
   const Shifted<T>*g[6], *w[6];
   for (int i = 0; i < 6; ++i) {
@@ -308,16 +345,16 @@ void compare(const Case& c, const Outs<T>& got, const Outs<T>& want, Conditions&
     const mixture_condition::Cond& cd = conds.row(b);
     for (size_t k = 0; k < c.K; ++k) {
       const size_t i = b * c.K + k;
-      close((*g[0])[i], (*w[0])[i], cd.r[k], f32, "responsibility differs", level, i);
+      close((*g[0])[i], (*w[0])[i], cd.r[k], f32, "responsibility differs", level, i, wide, 0);
     }
     for (size_t j = 0; j < c.dim; ++j) {
       const size_t i = b * c.dim + j;
-      close((*g[1])[i], (*w[1])[i], cd.mean[j], f32, "mean differs", level, i);
-      close((*g[2])[i], (*w[2])[i], cd.score[j], f32, "score differs", level, i);
+      close((*g[1])[i], (*w[1])[i], cd.mean[j], f32, "mean differs", level, i, wide, 1);
+      close((*g[2])[i], (*w[2])[i], cd.score[j], f32, "score differs", level, i, wide, 2);
     }
-    close((*g[3])[b], (*w[3])[b], cd.logd, f32, "logDensity differs", level, b);
-    close((*g[4])[b], (*w[4])[b], cd.entropy, f32, "entropy differs", level, b);
-    close((*g[5])[b], (*w[5])[b], cd.variance, f32, "variance differs", level, b);
+    close((*g[3])[b], (*w[3])[b], cd.logd, f32, "logDensity differs", level, b, wide, 3);
+    close((*g[4])[b], (*w[4])[b], cd.entropy, f32, "entropy differs", level, b, wide, 4);
+    close((*g[5])[b], (*w[5])[b], cd.variance, f32, "variance differs", level, b, wide, 5);
   }
 }
 
@@ -351,9 +388,10 @@ void fuzz_case(const Case& c) {
   for (size_t i = 0; i < c.x.size(); ++i) x[i] = static_cast<T>(c.x[i]);
   const Outs<T> ref = run_level<T>(c, x, SimdLevel::kScalar);
   Conditions conds(c);
+  Wide wide(c);
   for (SimdLevel level : fuzz::vector_levels()) {
     const Outs<T> got = run_level<T>(c, x, level);
-    compare(c, got, ref, conds, simd_level_name(level));
+    compare(c, got, ref, conds, wide, simd_level_name(level));
   }
 }
 
