@@ -288,7 +288,10 @@ for (const h of harnesses) {
   const wall = (performance.now() - t0) / 1000;
   const cpu = childCpu() - cpu0;
   closeSync(out);
-  const logs = readdirSync(logDir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
+  // (with -jobs, libFuzzer also copies every job's log into its own output, jobs.log: reading
+  // that too counted every execution twice)
+  const ownLogs = (f) => (perJobLogs ? /^fuzz-\d+\.log$/.test(f) : f === 'fuzz.log');
+  const logs = readdirSync(logDir).filter(ownLogs).map((f) => readFileSync(join(logDir, f), 'utf8')).join('\n');
   // fork mode: the parent's last "#<executions>: cov: ..." line
   const execs = keepGoing ? Number([...logs.matchAll(/^#(\d+): cov:/gm)].pop()?.[1] ?? 0) : sumStat(logs, 'number_of_executed_units');
   const found = readdirSync(artifacts).map((f) => join(artifacts, f));
